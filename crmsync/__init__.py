@@ -1,0 +1,1 @@
+"""crmsync: WhatsApp CRM data in your own warehouse."""

@@ -1,0 +1,1 @@
+"""An emulator of the five providers' APIs, faithful to shared/providers/CONTRACT.md."""
