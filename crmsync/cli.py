@@ -1,0 +1,161 @@
+"""The `crmsync` command line: parses arguments and calls the functions tests also call."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from crmsync.errors import NotBuiltYet, UserError
+from crmsync.sandbox_link import sandbox_environment, with_optional_values
+
+app = typer.Typer(
+    help="Sync WhatsApp CRM providers into DuckDB, model customers, push segments back.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sandbox_app = typer.Typer(help="The provider sandbox: all five APIs emulated on loopback.",
+                          no_args_is_help=True)
+segments_app = typer.Typer(help="Segments: list them, show their members.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(segments_app, name="segments")
+
+Warehouse = Annotated[Path, typer.Option(envvar="CRMSYNC_WAREHOUSE",
+                                         help="DuckDB warehouse file.")]
+Sandbox = Annotated[Optional[str], typer.Option(
+    "--sandbox", metavar="[URL]",
+    help="Use the sandbox: bare, start one on a free port for this command; "
+         "with a URL, use that running sandbox. Providers get the sandbox credentials.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+Providers = Annotated[Optional[list[str]], typer.Option(
+    "--provider", help="Only this provider (repeatable).")]
+DEFAULT_WAREHOUSE = Path("crmsync.duckdb")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    host: str = "127.0.0.1",
+    port: int = 8900,
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 7,
+    contacts: Annotated[int, typer.Option(help="People in the population.")] = 2000,
+    latency_ms: Annotated[float, typer.Option(help="Added to every provider request.")] = 0.0,
+    rate_limit: Annotated[Optional[float], typer.Option(
+        help="Requests per second per provider; over it: 429 with Retry-After.")] = None,
+    error_rate: Annotated[float, typer.Option(help="Share of requests answered 5xx.")] = 0.0,
+) -> None:
+    """Serve the sandbox until interrupted."""
+    from sandbox.faults import Faults
+    from sandbox.server import serve_forever
+    from sandbox.world import World
+
+    url = f"http://{host}:{port}"
+    typer.echo(f"crmsync sandbox: {contacts} people, seed {seed}, on {url}", err=True)
+    typer.echo(f"point crmsync at it with --sandbox {url}, or: eval \"$(crmsync sandbox env {url})\"",
+               err=True)
+    faults = Faults(latency_ms=latency_ms, rate_limit=rate_limit, error_rate=error_rate)
+    serve_forever(World(seed=seed, contacts=contacts), faults, host, port)
+
+
+@sandbox_app.command("env")
+def sandbox_env(url: str = "http://127.0.0.1:8900") -> None:
+    """Print `export` lines that point every provider at a running sandbox."""
+    for key, value in sandbox_environment(url).items():
+        typer.echo(f"export {key}={value}")
+
+
+@app.command()
+def sync(
+    provider: Providers = None,
+    sandbox: Sandbox = None,
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    full_refresh: Annotated[bool, typer.Option(help="Reload everything from scratch.")] = False,
+    json_output: Json = False,
+) -> None:
+    """Load what changed in each provider into the warehouse."""
+    raise NotBuiltYet("sync", 3)
+
+
+@app.command()
+def transform(
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    select: Annotated[Optional[list[str]], typer.Option(help="Only this model (repeatable).")] = None,
+    json_output: Json = False,
+) -> None:
+    """Build the customer model and the segments from the raw data."""
+    raise NotBuiltYet("transform", 4)
+
+
+@app.command()
+def push(
+    segment: Annotated[Optional[list[str]], typer.Option(help="Only this segment (repeatable).")] = None,
+    provider: Providers = None,
+    dry_run: Annotated[bool, typer.Option(help="Show the changes, write nothing.")] = False,
+    allow_mass_removal: Annotated[bool, typer.Option(
+        help="Apply removals the mass-removal guard would hold back.")] = False,
+    sandbox: Sandbox = None,
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    json_output: Json = False,
+) -> None:
+    """Push segment membership changes back to the providers."""
+    raise NotBuiltYet("push", 5)
+
+
+@app.command()
+def run(
+    sandbox: Sandbox = None,
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    no_push: Annotated[bool, typer.Option("--no-push", help="Stop after transform.")] = False,
+    json_output: Json = False,
+) -> None:
+    """Run the whole job once as a Prefect flow: sync, transform, push."""
+    raise NotBuiltYet("run", 6)
+
+
+@app.command()
+def serve() -> None:
+    """Run the flows on their schedules until interrupted."""
+    raise NotBuiltYet("serve", 6)
+
+
+@app.command()
+def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, json_output: Json = False) -> None:
+    """Last runs, freshness per provider and table, segment sizes, held and rejected pushes."""
+    raise NotBuiltYet("status", 6)
+
+
+@segments_app.command("list")
+def segments_list(warehouse: Warehouse = DEFAULT_WAREHOUSE, json_output: Json = False) -> None:
+    """Every segment: size, change since the last run, push targets."""
+    raise NotBuiltYet("segments list", 4)
+
+
+@segments_app.command("show")
+def segments_show(name: str, limit: int = 20, warehouse: Warehouse = DEFAULT_WAREHOUSE) -> None:
+    """The members of one segment."""
+    raise NotBuiltYet("segments show", 4)
+
+
+@app.command()
+def bench(
+    contacts: Annotated[int, typer.Option(help="Contacts of the benchmark population.")] = 100_000,
+    json_output: Json = False,
+) -> None:
+    """Measure sync, incremental, transform and push costs against the sandbox."""
+    raise NotBuiltYet("bench", 7)
+
+
+def print_json(document: object) -> None:
+    """The one JSON document a `--json` command prints on stdout."""
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+
+
+def main() -> None:
+    try:
+        app(args=with_optional_values(sys.argv[1:]), prog_name="crmsync")
+    except UserError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(2)

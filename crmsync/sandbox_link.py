@@ -1,0 +1,73 @@
+"""`--sandbox [URL]`: point every provider at a sandbox, with the sandbox credentials."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sandbox import credentials
+from sandbox.providers import PROVIDER_CLASSES
+from sandbox.server import SandboxServer
+from sandbox.world import World
+
+START = "start"  # the value a bare `--sandbox` stands for
+
+_SECRETS = {
+    "chatman": {"api_key": credentials.CHATMAN_API_KEY},
+    "dmchamp": {"api_key": credentials.DMCHAMP_API_KEY},
+    "whautomate": {"api_key": credentials.WHAUTOMATE_API_KEY},
+    "waabot": {
+        "email": credentials.WAABOT_EMAIL,
+        "password": credentials.WAABOT_PASSWORD,
+        "session_id": credentials.WAABOT_SESSION_ID,
+        "access_token": credentials.WAABOT_INSTANCE_TOKEN,
+    },
+    "chatrace": {"access_token": credentials.CHATRACE_TOKEN},
+}
+
+
+def sandbox_environment(url: str) -> dict[str, str]:
+    """The environment variables that point every provider at the sandbox at `url`."""
+    env = {}
+    for cls in PROVIDER_CLASSES:
+        section = f"SOURCES__{cls.name.upper()}__"
+        env[section + "BASE_URL"] = url.rstrip("/") + cls.prefix
+        for key, value in _SECRETS[cls.name].items():
+            env[section + key.upper()] = value
+    return env
+
+
+@contextmanager
+def linked_sandbox(option: str | None, seed: int = 7, contacts: int = 2000) -> Iterator[str | None]:
+    """Apply `--sandbox`: None leaves the configuration alone; START runs a sandbox on a
+    free port for the duration; anything else is the URL of a running sandbox."""
+    if option is None:
+        yield None
+        return
+    server = SandboxServer(World(seed=seed, contacts=contacts)) if option == START else None
+    url = server.start().url if server else option
+    saved = {k: os.environ.get(k) for k in sandbox_environment(url)}
+    os.environ.update(sandbox_environment(url))
+    try:
+        yield url
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if server:
+            server.stop()
+
+
+def with_optional_values(argv: list[str]) -> list[str]:
+    """Give a bare `--sandbox` its START value, so `--sandbox` and `--sandbox URL` both parse
+    (click options cannot take an optional value)."""
+    out: list[str] = []
+    for position, arg in enumerate(argv):
+        out.append(arg)
+        following = argv[position + 1] if position + 1 < len(argv) else None
+        if arg == "--sandbox" and (following is None or following.startswith("-")):
+            out.append(START)
+    return out

@@ -1,0 +1,1 @@
+"""Chatman: its API settings, dlt source and push client."""

@@ -1,0 +1,1 @@
+"""Chatrace: its API settings, dlt source and push client."""

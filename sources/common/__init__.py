@@ -1,0 +1,1 @@
+"""What every provider shares: configuration lookup, HTTP, paging and auth helpers."""

@@ -1,0 +1,1 @@
+"""DM Champ: its API settings, dlt source and push client."""

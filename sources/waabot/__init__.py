@@ -1,0 +1,1 @@
+"""Waabot: its API settings, dlt source and push client."""

@@ -1,0 +1,1 @@
+"""Whautomate: its API settings, dlt source and push client."""

@@ -1,0 +1,10 @@
+"""Whautomate API settings (CONTRACT.md section 3). India accounts use api.in.whautomate.com."""
+
+from sources.common.config import Setting
+
+SETTINGS = (
+    Setting("base_url", default="https://api.whautomate.com/v1"),
+    Setting("api_key", secret=True),  # sent as the x-api-key header
+    Setting("page_size", default=100),  # the API's maximum (assumed)
+    Setting("requests_per_second", default=5.0),  # the documented 300 requests per minute
+)
