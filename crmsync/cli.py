@@ -76,7 +76,18 @@ def sync(
     json_output: Json = False,
 ) -> None:
     """Load what changed in each provider into the warehouse."""
-    raise NotBuiltYet("sync", 3)
+    from crmsync.report import sync_progress, sync_summary
+    from crmsync.sandbox_link import linked_sandbox
+    from pipelines.sync import sync as run_sync
+
+    with linked_sandbox(sandbox), sync_progress(enabled=not json_output) as progress:
+        results = run_sync(provider, warehouse, full_refresh, progress)
+    if json_output:
+        print_json({"providers": {p: r.as_dict() for p, r in results.items()}})
+    else:
+        sync_summary(results, warehouse)
+    if any(r.status != "ok" for r in results.values()):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -7,4 +7,7 @@ SETTINGS = (
     Setting("api_key", secret=True),  # sent as Authorization: Bearer <api_key>
     Setting("page_size", default=1000),  # the API's maximum
     Setting("requests_per_second", default=10.0),
+    Setting("campaign_ids", default=[]),  # campaign ids are not discoverable: list them
+    Setting("lag_seconds", default=300),  # re-ask this much before the cursor (late writes)
+    Setting("full_scan_hours", default=24.0),  # how often a full scan marks deletions
 )

@@ -1,0 +1,1 @@
+"""Prefect flows: scheduled sync, transform, push (issue #6)."""

@@ -1,0 +1,1 @@
+"""Running the providers' dlt pipelines into the warehouse."""

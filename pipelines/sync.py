@@ -1,0 +1,136 @@
+"""`crmsync sync`: each provider's dlt pipeline into the warehouse, one provider at a time.
+
+Each provider has its own pipeline (name `crmsync_<provider>`, dataset `raw_<provider>`)
+and working directory beside the warehouse, so incremental state never mixes. A provider
+that fails is reported and the others still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+from dlt.common.pipeline import LoadInfo
+
+from crmsync.errors import UserError
+from sources import PROVIDERS
+from sources.common.config import provider_settings
+from sources.common.http import RequestFailed
+from sources.common.run import SyncRun
+
+MARK_DELETED_SQL = (Path(__file__).parent / "sql" / "mark_deleted.sql").read_text()
+
+Progress = Callable[[str, str, int], None]  # (provider, table, rows read so far)
+
+
+@dataclass
+class ProviderResult:
+    status: str = "ok"  # "ok" or "failed"
+    error: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)  # rows loaded this run, per table
+    deleted: dict[str, int] = field(default_factory=dict)  # rows newly marked deleted
+    problems: dict[str, dict[str, int]] = field(default_factory=dict)
+    requests: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def pipelines_dir(warehouse: Path) -> Path:
+    """Where dlt keeps each provider's working state: beside the warehouse, unless set."""
+    configured = os.environ.get("CRMSYNC_PIPELINES_DIR")
+    return Path(configured) if configured else warehouse.parent / f".{warehouse.name}.pipelines"
+
+
+def available_providers() -> list[str]:
+    """The providers whose source exists so far (issue #3 brings the rest)."""
+    return [p for p in PROVIDERS if hasattr(importlib.import_module(f"sources.{p}"), "build_source")]
+
+
+def sync(providers: list[str] | None, warehouse: Path, full_refresh: bool = False,
+         progress: Progress | None = None) -> dict[str, ProviderResult]:
+    """Sync each provider (every available one by default); one failing does not stop the
+    others."""
+    chosen = providers or available_providers()
+    for provider in chosen:
+        if provider not in PROVIDERS:
+            raise UserError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
+        if provider not in available_providers():
+            raise UserError(f"{provider}: no source yet (issue #3)")
+    return {p: sync_provider(p, warehouse, full_refresh, progress) for p in chosen}
+
+
+def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
+                  progress: Progress | None = None) -> ProviderResult:
+    started = time.monotonic()
+    result = ProviderResult()
+    run = SyncRun(warehouse=warehouse,
+                  on_rows=(lambda table, rows: progress(provider, table, rows)) if progress else None)
+    try:
+        settings = provider_settings(provider)
+        module = importlib.import_module(f"sources.{provider}")
+        source = module.build_source(settings, run)
+        pipeline = dlt.pipeline(
+            pipeline_name=f"crmsync_{provider}",
+            destination=dlt.destinations.duckdb(str(warehouse)),
+            dataset_name=f"raw_{provider}",
+            pipelines_dir=str(pipelines_dir(warehouse)),
+        )
+        info = pipeline.run(source, loader_file_format="parquet",
+                            refresh="drop_sources" if full_refresh else None)
+        result.rows = _rows_loaded(pipeline, info)
+        result.deleted = mark_deleted(warehouse, f"raw_{provider}", run)
+    except (UserError, RequestFailed) as error:
+        result.status, result.error = "failed", str(error)
+    except Exception as error:  # noqa: BLE001 - one provider's failure must not stop the others
+        result.status, result.error = "failed", _describe(error)
+    finally:
+        run.close()
+    result.problems = run.problems()
+    counts = run.requests()
+    result.requests, result.retries = counts["requests"], counts["retries"]
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def mark_deleted(warehouse: Path, dataset: str, run: SyncRun) -> dict[str, int]:
+    """Mark what each complete full scan of this run did not see as deleted."""
+    scans = run.scans.complete()
+    if not scans:
+        return {}
+    noticed_at = datetime.now(timezone.utc)
+    marked = {}
+    with duckdb.connect(str(warehouse)) as con:
+        for scan in scans:
+            con.register("seen_ids", scan.seen())
+            sql = MARK_DELETED_SQL.format(table=f'"{dataset}"."{scan.table}"', key=f'"{scan.key}"')
+            changed = con.execute(sql, {"noticed_at": noticed_at}).fetchone()
+            marked[scan.table] = int(changed[0]) if changed else 0
+            con.unregister("seen_ids")
+    return marked
+
+
+def _rows_loaded(pipeline: dlt.Pipeline, info: LoadInfo) -> dict[str, int]:
+    normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+    counts = normalized.row_counts if normalized else {}
+    return {table: n for table, n in counts.items() if not table.startswith("_dlt")}
+
+
+def _describe(error: BaseException) -> str:
+    """One line: the innermost cause, which is where dlt wraps the real error."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    if isinstance(error, UserError | RequestFailed):
+        return str(error)
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}"[:500]

@@ -1,0 +1,41 @@
+"""The paging styles of the contract: cursor (`after`), page number, offset, none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sources.common.http import ApiClient
+
+
+def cursor_pages(client: ApiClient, path: str, params: dict[str, Any],
+                 results_key: str = "results", next_key: str = "next",
+                 cursor_param: str = "after") -> Iterator[list[dict[str, Any]]]:
+    """Follow `next` cursors until there is none (Chatman)."""
+    query = dict(params)
+    while True:
+        body = client.get_json(path, query)
+        yield body.get(results_key) or []
+        cursor = body.get(next_key)
+        if not cursor:
+            return
+        query[cursor_param] = cursor
+
+
+def numbered_pages(fetch: Callable[[int], list[dict[str, Any]]], concurrency: int,
+                   first: int = 1, full_page: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Pages first, first+1, ... fetched `concurrency` at a time, yielded in order, until an
+    empty page (Whautomate: a bare array, no total) or, when `full_page` is given, a page
+    shorter than that (Chatrace offsets: the caller maps page numbers to offsets)."""
+    with ThreadPoolExecutor(max_workers=max(concurrency, 1)) as pool:
+        number = first
+        while True:
+            batch = list(pool.map(fetch, range(number, number + concurrency)))
+            for page in batch:
+                if not page:
+                    return
+                yield page
+                if full_page is not None and len(page) < full_page:
+                    return
+            number += concurrency

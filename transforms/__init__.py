@@ -1,0 +1,1 @@
+"""SQL transforms: staging per provider, the customer model, segments (issue #4)."""
