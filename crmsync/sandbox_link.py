@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sandbox import credentials
-from sandbox.providers import PROVIDER_CLASSES
-from sandbox.server import SandboxServer
-from sandbox.world import World
 
 START = "start"  # the value a bare `--sandbox` stands for
 
@@ -28,13 +26,18 @@ _SECRETS = {
 
 
 def sandbox_environment(url: str) -> dict[str, str]:
-    """The environment variables that point every provider at the sandbox at `url`."""
+    """The environment variables that point every provider at the sandbox at `url`, with
+    the settings a user would copy from their account (Chatman campaign ids)."""
+    from sandbox.providers import PROVIDER_CLASSES
+    from sandbox.providers.chatman import CAMPAIGN_IDS
+
     env = {}
     for cls in PROVIDER_CLASSES:
         section = f"SOURCES__{cls.name.upper()}__"
         env[section + "BASE_URL"] = url.rstrip("/") + cls.prefix
         for key, value in _SECRETS[cls.name].items():
             env[section + key.upper()] = value
+    env["SOURCES__CHATMAN__CAMPAIGN_IDS"] = json.dumps(list(CAMPAIGN_IDS))
     return env
 
 
@@ -45,6 +48,9 @@ def linked_sandbox(option: str | None, seed: int = 7, contacts: int = 2000) -> I
     if option is None:
         yield None
         return
+    from sandbox.server import SandboxServer
+    from sandbox.world import World
+
     server = SandboxServer(World(seed=seed, contacts=contacts)) if option == START else None
     url = server.start().url if server else option
     saved = {k: os.environ.get(k) for k in sandbox_environment(url)}

@@ -36,6 +36,7 @@ class ProviderResult:
     status: str = "ok"  # "ok" or "failed"
     error: str | None = None
     rows: dict[str, int] = field(default_factory=dict)  # rows loaded this run, per table
+    read: dict[str, int] = field(default_factory=dict)  # rows the API answered, per table
     deleted: dict[str, int] = field(default_factory=dict)  # rows newly marked deleted
     problems: dict[str, dict[str, int]] = field(default_factory=dict)
     requests: int = 0
@@ -97,6 +98,7 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
     finally:
         run.close()
     result.problems = run.problems()
+    result.read = {table: shape.rows_read for table, shape in run.shapes.items()}
     counts = run.requests()
     result.requests, result.retries = counts["requests"], counts["retries"]
     result.seconds = round(time.monotonic() - started, 3)

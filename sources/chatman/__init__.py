@@ -9,7 +9,7 @@ the configured campaigns and keeps what is new.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -91,25 +91,28 @@ def chatman_source(
             yield from tables(pages, shape("campaign_events", CAMPAIGN_EVENT_COLUMNS), "event_id",
                               cursor=cursor)
 
-    def snapshot(name: str, path: str, key: str, columns: tuple) -> DltResource:
-        """Small listings read whole each run: a replace keeps them exact."""
+    def snapshot(name: str, key: str, columns: tuple, pages: Callable[[], Iterable[list]]) -> DltResource:
+        """Small listings with no timestamp to follow: read whole each run, load what changed,
+        mark what vanished."""
 
         def rows() -> Iterator[pa.Table]:
-            yield from tables(cursor_pages(api, path, listing), shape(name, columns), key)
+            fingerprints = dlt.current.resource_state().setdefault("fingerprints", {})
+            yield from tables(pages(), shape(name, columns), key, scan=scans.start(name, key),
+                              fingerprints=fingerprints, deletable=True)
 
-        return dlt.resource(rows, name=name, primary_key=key, write_disposition="replace")
+        return dlt.resource(rows, name=name, primary_key=key, write_disposition="merge")
 
-    def event_types() -> Iterator[pa.Table]:
+    def event_types() -> Iterable[list]:
         body: Any = api.get_json("/events/custom/")
-        records = body.get("results", []) if isinstance(body, dict) else body
-        yield from tables([records], shape("custom_event_types", EVENT_TYPE_COLUMNS), "event_name")
+        yield body.get("results", []) if isinstance(body, dict) else body
 
     return [
         contacts,
         triggered_events,
         campaign_events,
-        snapshot("segments", "/segments/", "segment_id", SEGMENT_COLUMNS),
-        snapshot("journeys", "/journeys/", "journey_id", JOURNEY_COLUMNS),
-        dlt.resource(event_types, name="custom_event_types", primary_key="event_name",
-                     write_disposition="replace"),
+        snapshot("segments", "segment_id", SEGMENT_COLUMNS,
+                 lambda: cursor_pages(api, "/segments/", listing)),
+        snapshot("journeys", "journey_id", JOURNEY_COLUMNS,
+                 lambda: cursor_pages(api, "/journeys/", listing)),
+        snapshot("custom_event_types", "event_name", EVENT_TYPE_COLUMNS, event_types),
     ]

@@ -35,7 +35,15 @@ def resolve(provider: str, settings: tuple[Setting, ...]) -> dict[str, Any]:
     missing = []
     for setting in settings:
         store = dlt.secrets if setting.secret else dlt.config
-        value = store.get(f"sources.{provider}.{setting.key}")
+        # Environment values arrive as text: the default's type says what to coerce them to.
+        expected = type(setting.default) if setting.default is not None else None
+        try:
+            value = store.get(f"sources.{provider}.{setting.key}", expected)
+        except Exception as error:  # noqa: BLE001 - dlt raises several kinds for a bad value
+            raise ConfigError(
+                f"{provider}: setting sources.{provider}.{setting.key} is not a valid "
+                f"{expected.__name__ if expected else 'value'} ({type(error).__name__})"
+            ) from None
         if value is None:
             value = setting.default
         if value is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -15,21 +17,30 @@ from sources.common.scans import Scan
 
 def tables(pages: Iterable[list[dict[str, Any]]], shape: Shape, key: str, *,
            cursor: Cursor | None = None, scan: Scan | None = None,
+           fingerprints: dict[str, str] | None = None,
            deletable: bool = False) -> Iterator[pa.Table]:
     """One arrow table per page: typed by `shape`, rows without a key counted and left out
-    (they cannot be merged), filtered by `cursor`, ids recorded by `scan`. A `deletable`
-    table carries a null `deleted_at`, so a record that comes back is live again."""
+    (they cannot be merged), ids recorded by `scan`, then only what changed kept: rows past
+    `cursor`, or rows whose content differs from their `fingerprints` (resource state, for
+    listings with no timestamp). A `deletable` table carries a null `deleted_at`, so a record
+    that comes back is live again."""
     for records in pages:
+        digests = [_digest(r) for r in records] if fingerprints is not None else None
         table = shape.table(records)
+        if digests is not None:
+            table = table.append_column("_digest", pa.array(digests, pa.string()))
         keyed = pc.is_valid(table.column(key))
         missing = table.num_rows - pc.sum(keyed).as_py() if table.num_rows else 0
         if missing:
             shape.problems[f"{key}: missing, record not loaded"] += missing
             table = table.filter(keyed)
+        table = _key_not_null(table, key)
         if scan is not None:
             scan.saw(table.column(key))
         if cursor is not None:
             table = cursor.new_rows(table)
+        if fingerprints is not None:
+            table = _changed(table, key, fingerprints)
         if deletable:
             table = table.append_column("deleted_at", pa.nulls(table.num_rows, TIMESTAMP))
         if table.num_rows:
@@ -38,3 +49,22 @@ def tables(pages: Iterable[list[dict[str, Any]]], shape: Shape, key: str, *,
         scan.finish()
     if cursor is not None:
         cursor.commit()
+
+
+def _digest(record: dict[str, Any]) -> str:
+    return hashlib.blake2b(json.dumps(record, sort_keys=True, default=str).encode(), digest_size=12).hexdigest()
+
+
+def _changed(table: pa.Table, key: str, fingerprints: dict[str, str]) -> pa.Table:
+    """Rows whose content changed since the last run; remembers the new fingerprints."""
+    ids = [str(k) for k in table.column(key).to_pylist()]
+    digests = table.column("_digest").to_pylist()
+    changed = [fingerprints.get(i) != d for i, d in zip(ids, digests)]
+    fingerprints.update(zip(ids, digests))
+    return table.filter(pa.array(changed, pa.bool_())).drop_columns(["_digest"])
+
+
+def _key_not_null(table: pa.Table, key: str) -> pa.Table:
+    """Declare the key column non-nullable, as dlt's primary-key hint has it."""
+    position = table.schema.get_field_index(key)
+    return table.cast(table.schema.set(position, table.schema.field(key).with_nullable(False)))
