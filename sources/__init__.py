@@ -1,3 +1,7 @@
-"""dlt sources and push clients, one folder per provider; shared HTTP and config in `common`."""
+"""dlt sources and push clients, one folder per provider; shared HTTP and config in `common`.
 
-PROVIDERS = ("chatman", "dmchamp", "whautomate", "waabot", "chatrace")
+The order is the sync order: providers that can be listed come first, because Chatrace and
+DM Champ are read by looking up the people the others brought in.
+"""
+
+PROVIDERS = ("chatman", "whautomate", "waabot", "chatrace", "dmchamp")

@@ -1,0 +1,45 @@
+"""The phones and emails of the people already in the warehouse.
+
+DM Champ and Chatrace cannot be listed: they are read by looking up people the other
+providers brought in. Each provider that knows people has a `known_people.sql` selecting
+`phone_raw, calling_code, email` from its raw tables; the ones whose tables exist are used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from sources.common.phones import to_e164
+
+SOURCES_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class KnownPerson:
+    phone_e164: str | None
+    email: str | None
+
+
+def known_people(warehouse: Path, default_region: str | None = None,
+                 exclude: str | None = None) -> list[KnownPerson]:
+    """Distinct (phone, email) pairs, phones as E.164 (junk dropped), emails trimmed and
+    lower-cased; `exclude` leaves out one provider's own tables."""
+    if not warehouse.exists():
+        return []
+    people: set[KnownPerson] = set()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {f"{s}.{t}" for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+        for sql_file in sorted(SOURCES_DIR.glob("*/known_people.sql")):
+            provider = sql_file.parent.name
+            if provider == exclude or f"raw_{provider}.contacts" not in tables:
+                continue
+            for phone_raw, calling_code, email in con.execute(sql_file.read_text()).fetchall():
+                phone = to_e164(phone_raw, calling_code, default_region)
+                address = email.strip().lower() if email and "@" in email else None
+                if phone or address:
+                    people.add(KnownPerson(phone, address))
+    return sorted(people, key=lambda p: (p.phone_e164 or "", p.email or ""))
