@@ -53,13 +53,17 @@ SEGMENT_COLUMNS = (
 )
 
 JOURNEY_COLUMNS = (
-    Column("journey_id", pa.string(), ("id",)),
-    Column("name", pa.string()),
+    Column("journey_id", pa.string()),
+    Column("journey_name", pa.string()),
+    Column("status", pa.string()),
+    Column("user_count", pa.int64()),
+    Column("created_at", pa.string(), time_format="iso"),
 )
 
 EVENT_TYPE_COLUMNS = (
     Column("event_name", pa.string()),
     Column("attributes", JSON_TEXT),
+    Column("created_at", pa.string(), time_format="iso"),
 )
 
 

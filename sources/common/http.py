@@ -58,12 +58,10 @@ class RateLimiter:
         self._next_slot = time.monotonic()
 
     def acquire(self) -> None:
-        if not self.per_second:
-            return
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next_slot)
-            self._next_slot = slot + 1.0 / self.per_second
+            self._next_slot = slot + (1.0 / self.per_second if self.per_second else 0.0)
         if slot > now:
             time.sleep(slot - now)
 

@@ -63,9 +63,10 @@ class Shape:
         for column in self.columns:
             arrays[column.name] = self._array(column, [_dig(r, column.path) for r in records])
         for key in self._unknown_keys(records):
-            arrays[snake(key)] = pa.array([_text(r.get(key)) for r in records], pa.string())
+            arrays[self._free_name(snake(key), arrays)] = pa.array(
+                [_text(r.get(key)) for r in records], pa.string())
         for root, key in self._unknown_nested_keys(records):
-            arrays[f"{snake(root)}__{snake(key)}"] = pa.array(
+            arrays[self._free_name(f"{snake(root)}__{snake(key)}", arrays)] = pa.array(
                 [_text(_dig(r, (root, key))) for r in records], pa.string())
         return pa.table(arrays)
 
@@ -76,6 +77,13 @@ class Shape:
                 if key not in self._known_roots:
                     keys[key] = None
         return list(keys)
+
+    @staticmethod
+    def _free_name(name: str, taken: dict[str, pa.Array]) -> str:
+        """An undeclared field never overwrites a declared column of the same name."""
+        while name in taken:
+            name += "_extra"
+        return name
 
     def _unknown_nested_keys(self, records: list[dict[str, Any]]) -> list[tuple[str, str]]:
         keys: dict[tuple[str, str], None] = {}

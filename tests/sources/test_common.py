@@ -1,0 +1,132 @@
+"""The shared source machinery on its own: shapes, cursors, phones, the HTTP client."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pyarrow as pa
+import pytest
+
+from sources.common.cursor import Cursor
+from sources.common.http import ApiClient, AuthError, RateLimiter, RequestFailed, RetryPolicy
+from sources.common.phones import to_e164
+from sources.common.records import JSON_TEXT, Column, Shape
+
+COLUMNS = (
+    Column("id", pa.int64()),
+    Column("name", pa.string(), ("profile", "name")),
+    Column("score", pa.int64()),
+    Column("seen", pa.string(), time_format="iso"),
+    Column("extra", JSON_TEXT),
+)
+
+
+def test_shape_keeps_types_and_counts_what_does_not_fit() -> None:
+    shape = Shape(COLUMNS)
+    table = shape.table([
+        {"id": 1, "profile": {"name": "A", "city": "Lagos"}, "score": 5, "seen": "2026-01-01T00:00:00Z",
+         "extra": {"k": 1}, "newField": [1, 2]},
+        {"id": 2, "profile": None, "score": "lots", "seen": "yesterday"},
+    ])
+    assert table.schema.field("score").type == pa.int64()
+    assert table.column("score").to_pylist() == [5, None]
+    assert table.column("seen").to_pylist()[1] is None
+    assert table.column("extra").to_pylist() == ['{"k": 1}', None]
+    assert table.column("new_field").to_pylist() == ["[1, 2]", None]
+    assert table.column("profile__city").to_pylist() == ["Lagos", None]
+    assert shape.problems == {"score: unreadable value": 1, "seen: unreadable value": 1}
+
+
+def test_shape_never_lets_an_undeclared_field_overwrite_a_column() -> None:
+    table = Shape((Column("user_id", pa.string(), ("id",)),)).table([{"id": "a", "userId": "b"}])
+    assert table.column("user_id").to_pylist() == ["a"]
+    assert table.column("user_id_extra").to_pylist() == ["b"]
+
+
+def _page(rows: list[tuple[str, datetime]]) -> pa.Table:
+    return pa.table({"id": [r[0] for r in rows],
+                     "at": pa.array([r[1] for r in rows], pa.timestamp("us", tz="UTC"))})
+
+
+def test_cursor_loads_nothing_twice_and_catches_late_writes() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    state: dict = {}
+    first = Cursor(state, "id", "at", timedelta(minutes=5))
+    assert first.start is None
+    assert first.new_rows(_page([("a", t0), ("b", t0 + timedelta(minutes=10))])).num_rows == 2
+    first.commit()
+    second = Cursor(state, "id", "at", timedelta(minutes=5))
+    assert second.start == t0 + timedelta(minutes=5)
+    page = _page([("b", t0 + timedelta(minutes=10)), ("late", t0 + timedelta(minutes=7)),
+                  ("old", t0 - timedelta(days=1))])
+    assert second.new_rows(page).column("id").to_pylist() == ["late"]
+
+
+def test_cursor_judges_a_whole_scan_against_where_the_run_started() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    state = {"newest": t0.isoformat(), "recent": {}}
+    cursor = Cursor(state, "id", "at", timedelta(0))
+    assert cursor.new_rows(_page([("new", t0 + timedelta(hours=5))])).num_rows == 1
+    # An unordered scan: a row changed an hour after the old cursor comes after a newer one.
+    assert cursor.new_rows(_page([("mid", t0 + timedelta(hours=1))])).num_rows == 1
+    assert state["newest"] == t0.isoformat()
+    cursor.commit()
+    assert state["newest"] == (t0 + timedelta(hours=5)).isoformat()
+
+
+@pytest.mark.parametrize(("raw", "code", "region", "expected"), [
+    ("+2348031234567", None, None, "+2348031234567"),
+    ("2348031234567", None, None, "+2348031234567"),
+    ("08031234567", "234", None, "+2348031234567"),
+    ("08031234567", "+234", None, "+2348031234567"),
+    ("08031234567", None, "NG", "+2348031234567"),
+    ("+1 (415) 255-0100", None, None, "+14152550100"),
+    ("status", None, None, None),
+    ("120363045767536459", None, None, None),
+    ("{Hi|Hello} [name] your message has no keyword here.", None, None, None),
+    (None, None, None, None),
+])
+def test_to_e164(raw: str | None, code: str | None, region: str | None, expected: str | None) -> None:
+    assert to_e164(raw, code, region) == expected
+
+
+def _client(handler, **kwargs) -> ApiClient:
+    api = ApiClient("demo", "http://demo.invalid", auth_setting="api_key",
+                    retry=RetryPolicy(attempts=4, backoff_s=0.001), **kwargs)
+    api._http = httpx.Client(base_url="http://demo.invalid", transport=httpx.MockTransport(handler))
+    return api
+
+
+def test_client_retries_transient_faults_and_honours_retry_after() -> None:
+    answers = iter([httpx.Response(503), httpx.Response(429, headers={"Retry-After": "0.2"}),
+                    httpx.Response(200, text='{"ok": tr'), httpx.Response(200, json={"ok": True})])
+    api = _client(lambda request: next(answers))
+    started = time.monotonic()
+    assert api.get_json("/x") == {"ok": True}
+    assert time.monotonic() - started >= 0.2
+    assert api.requests == 4 and api.retries == 3
+
+
+def test_client_fails_fast_on_auth_and_names_the_setting() -> None:
+    api = _client(lambda request: httpx.Response(401, text="Unauthorized"))
+    with pytest.raises(AuthError, match=r"^demo: the API refused the credentials \(401\); check sources.demo.api_key$"):
+        api.get_json("/x", {"apiKey": "secret-value"})
+    assert api.requests == 1
+
+
+def test_client_gives_up_without_leaking_the_query() -> None:
+    api = _client(lambda request: httpx.Response(500))
+    with pytest.raises(RequestFailed) as failure:
+        api.get_json("/x", {"apiKey": "secret-value"})
+    assert "secret-value" not in str(failure.value)
+    assert api.requests == 4
+
+
+def test_rate_limiter_spaces_requests() -> None:
+    limiter = RateLimiter(per_second=50)
+    started = time.monotonic()
+    for _ in range(11):
+        limiter.acquire()
+    assert time.monotonic() - started >= 0.19
