@@ -113,7 +113,11 @@ def mark_deleted(warehouse: Path, dataset: str, run: SyncRun) -> dict[str, int]:
     noticed_at = datetime.now(timezone.utc)
     marked = {}
     with duckdb.connect(str(warehouse)) as con:
+        existing = {t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [dataset]).fetchall()}
         for scan in scans:
+            if scan.table not in existing:  # nothing was ever loaded: nothing to mark
+                continue
             con.register("seen_ids", scan.seen())
             sql = MARK_DELETED_SQL.format(table=f'"{dataset}"."{scan.table}"', key=f'"{scan.key}"')
             changed = con.execute(sql, {"noticed_at": noticed_at}).fetchone()

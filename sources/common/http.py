@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 
 from crmsync.errors import UserError
 
@@ -158,8 +159,8 @@ class ApiClient:
             if response.status_code in accept and response.status_code >= 300:
                 return None
             try:
-                return response.json()
-            except ValueError:
+                return orjson.loads(response.content)
+            except orjson.JSONDecodeError:
                 self._backoff(attempt)
         raise RequestFailed(f"{self.provider}: GET {path} kept answering incomplete JSON")
 

@@ -9,4 +9,9 @@ SETTINGS = (
     Setting("session_id", secret=True),  # WhatsApp instance credentials
     Setting("access_token", secret=True),
     Setting("requests_per_second", default=10.0),
+    # Where GETs carry session_id/access_token: "query" (the contract) or "body" (the docs'
+    # curl examples send them as a JSON body on GET).
+    Setting("instance_credentials_in", default="query"),
+    Setting("lag_seconds", default=300),  # re-read this much before the cursor (late writes)
+    Setting("chunk_size", default=5000),  # records turned into one arrow table at a time
 )
