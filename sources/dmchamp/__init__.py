@@ -1,1 +1,208 @@
-"""DM Champ: its API settings, dlt source and push client."""
+"""DM Champ: the contact ids, tags and messages of the people crmsync already knows.
+
+What is read: DM Champ cannot be listed, so each run looks up the people the other
+providers brought into the warehouse (`sources.common.known_people`): `GET
+/contacts?phoneNumber=<E.164>` and, when the phone finds nothing, `?email=` with each email
+seen beside it. Tables in `raw_dmchamp`:
+- `lookups` (key `lookup_key`, the phone or else the email): who was asked and what DM Champ
+  answered (`contact_id` null: not found), with `looked_up_at`.
+- `contacts` (key `contact_id`): the contacts found, the phone/email they were found by,
+  `found_at`, and `deleted_at` once DM Champ answers 404 for them.
+- `contact_tags` (key `contact_id` + `name`; `tag_id` is the two joined): a tag that
+  disappears from a contact, or whose contact is deleted, gets `deleted_at`.
+- `messages` (key `id`): direction, channel, text, `created_at`; `deleted_at` once the
+  contact is deleted.
+
+How it is incremental: a person found once is not looked up again (the live contacts of
+`raw_dmchamp.contacts` say who was found); a person not found is asked again only after
+`recheck_missing_hours`. Every live contact is re-checked each run (one tags and one messages
+request each, `concurrency` at a time within the rate budget): tags load only when their
+content changed (fingerprints), messages only past that contact's own newest `createdAt`
+(a cursor per contact, with `lag_seconds` for late writes). A run with no change loads
+nothing, but still costs two requests per contact.
+
+What the API cannot give: the contact records themselves (name, phone, email, flags), lists
+and their members, tag ids, and any contact nobody else knows; no way to ask for messages
+since a time, so every run reads each contact's whole message list. People seen only
+with a number DM Champ does not hold (its record uses another phone) are found only through
+an email. Deleted contacts are noticed when they answer 404, contacts merged or re-created
+under a new id only when their person is looked up again (after `recheck_missing_hours`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.sources import DltResource, DltSource
+
+from sources.common.http import ApiClient
+from sources.common.known_people import known_people
+from sources.common.resources import tables
+from sources.common.run import SyncRun
+from sources.common.scans import Scan
+from sources.dmchamp.helpers import (
+    CONTACT_COLUMNS,
+    LOOKUP_COLUMNS,
+    MESSAGE_COLUMNS,
+    TAG_COLUMNS,
+    Answer,
+    ContactCursors,
+    Previous,
+    fetch_each,
+    group_people,
+    look_up,
+    read_previous,
+    to_ask,
+)
+
+
+def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
+    api = run.client(ApiClient(
+        "dmchamp", settings["base_url"], auth_setting="api_key",
+        params={"apiKey": settings["api_key"]}, per_second=settings["requests_per_second"]))
+    directory = Directory(api, run, settings["default_region"] or None,
+                          timedelta(hours=settings["recheck_missing_hours"]),
+                          max(1, settings["concurrency"]))
+    return dmchamp_source(directory, settings["batch_size"], settings["lag_seconds"])
+
+
+@dataclass
+class Directory:
+    """The lookups of one run, done once for every resource that needs them."""
+
+    api: ApiClient
+    run: SyncRun
+    default_region: str | None
+    recheck: timedelta
+    concurrency: int
+    _answers: list[Answer] | None = None
+    _live: list[str] = field(default_factory=list)
+
+    def answers(self) -> list[Answer]:
+        """Ask DM Champ about every known person not found before (first call only)."""
+        if self._answers is None:
+            state = dlt.current.source_state()
+            # Only trust the warehouse's tables when this state wrote them: after a full
+            # refresh (state dropped, tables dropped at load) everyone is asked again.
+            previous = read_previous(self.run.warehouse) if state.get("loaded") else Previous()
+            people = group_people(known_people(self.run.warehouse, self.default_region,
+                                               exclude="dmchamp"))
+            with ThreadPoolExecutor(self.concurrency) as pool:
+                self._answers = list(pool.map(lambda p: look_up(self.api, p),
+                                              to_ask(people, previous, self.recheck)))
+            found = dict.fromkeys(a.contact_id for a in self._answers if a.contact_id)
+            self._live = list({**previous.live, **found})
+            self._count_rejections()
+            state["loaded"] = True
+        return self._answers
+
+    def live_contacts(self) -> list[str]:
+        """Contacts to re-check this run: found before and still live, then found now."""
+        self.answers()
+        return self._live
+
+    def each(self, path: str, batch_size: int) -> Iterator[list[tuple[str, Any]]]:
+        """(contact id, body or None when DM Champ answers 404) for every live contact."""
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            yield from fetch_each(
+                pool, lambda contact_id: self.api.get_json(path.format(contact_id), accept=(404,)),
+                self.live_contacts(), batch_size)
+
+    def _count_rejections(self) -> None:
+        problems = self.run.shape("lookups", LOOKUP_COLUMNS).problems
+        for answer in self._answers or ():
+            for what in answer.rejected:
+                problems[f"{what}: refused by DM Champ as invalid (400)"] += 1
+
+
+@dlt.source(name="dmchamp", max_table_nesting=0)
+def dmchamp_source(directory: Directory, batch_size: int, lag_seconds: int) -> list[DltResource]:
+    run = directory.run
+    shape, scans = run.shape, run.scans
+
+    @dlt.resource(name="lookups", primary_key="lookup_key", write_disposition="merge")
+    def lookups() -> Iterator[pa.Table]:
+        rows = [answer.lookup_row() for answer in directory.answers()]
+        yield from tables(_batches(rows, batch_size), shape("lookups", LOOKUP_COLUMNS), "lookup_key")
+
+    @dlt.resource(name="contacts", primary_key="contact_id", write_disposition="merge")
+    def contacts() -> Iterator[pa.Table]:
+        # Two people may lead to one contact: one row each contact.
+        rows = {a.contact_id: a.contact_row() for a in directory.answers() if a.contact_id}
+        yield from tables(_batches(list(rows.values()), batch_size),
+                          shape("contacts", CONTACT_COLUMNS), "contact_id", deletable=True)
+
+    @dlt.resource(name="contact_tags", primary_key=("contact_id", "name"), write_disposition="merge")
+    def contact_tags() -> Iterator[pa.Table]:
+        fingerprints = dlt.current.resource_state().setdefault("fingerprints", {})
+        scan = scans.start("contact_tags", "tag_id")
+        pages = (_tag_records(batch) for batch in directory.each("/contacts/tags/{}", batch_size))
+        for page in tables(pages, shape("contact_tags", TAG_COLUMNS), "tag_id", scan=scan,
+                           fingerprints=fingerprints, deletable=True):
+            yield _required(page, ("contact_id", "name"))
+        # A tag removed and added again must load again: forget what the scan did not see.
+        seen = set(scan.seen().column("id").to_pylist())
+        for tag_id in [t for t in fingerprints if t not in seen]:
+            del fingerprints[tag_id]
+
+    @dlt.resource(name="messages", primary_key="id", write_disposition="merge")
+    def messages() -> Iterator[pa.Table]:
+        cursors = ContactCursors(dlt.current.resource_state().setdefault("contacts", {}),
+                                 timedelta(seconds=lag_seconds))
+        # Contacts are deleted when their messages answer 404: this pass sees who is live.
+        live = scans.start("contacts", "contact_id")
+
+        def pages() -> Iterator[list[dict[str, Any]]]:
+            for batch in directory.each("/contacts/messages/{}", batch_size):
+                answered = [contact_id for contact_id, body in batch if body is not None]
+                live.saw(pa.array(answered, pa.string()))
+                yield _message_records(batch, shape("messages", MESSAGE_COLUMNS).problems)
+            live.finish()
+
+        scan = scans.start("messages", "id")
+        yield from tables(pages(), shape("messages", MESSAGE_COLUMNS), "id",
+                          cursor=cursors, scan=scan, deletable=True)  # type: ignore[arg-type]
+
+    return [lookups, contacts, contact_tags, messages]
+
+
+def _required(table: pa.Table, columns: tuple[str, ...]) -> pa.Table:
+    """Declare primary-key columns non-nullable, as dlt has them (a tag with no name has no
+    tag_id and never gets here)."""
+    schema = table.schema
+    for name in columns:
+        position = schema.get_field_index(name)
+        schema = schema.set(position, schema.field(name).with_nullable(False))
+    return table.cast(schema)
+
+
+def _batches(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+    return (rows[i:i + size] for i in range(0, len(rows), size))
+
+
+def _tag_records(batch: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    records = []
+    for contact_id, body in batch:
+        for tag in body if isinstance(body, list) else ():
+            if isinstance(tag, dict):
+                name = tag.get("name")
+                tag_id = f"{contact_id}:{name}" if isinstance(name, str) else None
+                records.append({"tag_id": tag_id, **tag, "contactId": contact_id})
+    return records
+
+
+def _message_records(batch: list[tuple[str, Any]], problems: Any) -> list[dict[str, Any]]:
+    """The batch's messages contact by contact (ContactCursors relies on that order)."""
+    records = []
+    for contact_id, body in batch:
+        if body is not None and not isinstance(body, list):
+            problems["messages: answer is not a list"] += 1
+            continue
+        records += [{**m, "contactId": contact_id} for m in body or () if isinstance(m, dict)]
+    return records

@@ -1,0 +1,233 @@
+"""DM Champ record shapes, the lookup of known people, and per-contact message cursors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from sources.common.cursor import Cursor
+from sources.common.http import ApiClient, RequestFailed
+from sources.common.known_people import KnownPerson
+from sources.common.records import Column
+
+SQL_DIR = Path(__file__).resolve().parent
+
+LOOKUP_COLUMNS = (
+    Column("lookup_key", pa.string()),
+    Column("phone_e164", pa.string()),
+    Column("emails", pa.list_(pa.string())),
+    Column("contact_id", pa.string()),  # null: DM Champ did not know the person
+    Column("found_by", pa.string()),  # "phone" or "email"
+    Column("looked_up_at", pa.string(), time_format="iso"),
+)
+
+CONTACT_COLUMNS = (
+    Column("contact_id", pa.string()),
+    Column("phone_e164", pa.string()),  # the known phone (it found the contact when found_by is "phone")
+    Column("email", pa.string()),  # the email that found it, else the first known one
+    Column("found_by", pa.string()),
+    Column("found_at", pa.string(), time_format="iso"),
+)
+
+TAG_COLUMNS = (
+    Column("tag_id", pa.string()),  # "<contact_id>:<name>": one column to mark vanished tags by
+    Column("contact_id", pa.string(), ("contactId",)),
+    Column("name", pa.string()),
+    Column("description", pa.string()),
+)
+
+MESSAGE_COLUMNS = (
+    Column("id", pa.string()),
+    Column("contact_id", pa.string(), ("contactId",)),
+    Column("direction", pa.string()),
+    Column("channel", pa.string()),
+    Column("text", pa.string()),
+    Column("created_at", pa.string(), ("createdAt",), time_format="iso"),
+)
+
+
+def iso_now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+# -- who to ask ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Person:
+    """One lookup: a known phone with the emails seen beside it, or an email alone."""
+
+    key: str  # the phone, else the email
+    phone: str | None
+    emails: tuple[str, ...]
+
+    def values(self) -> tuple[str, ...]:
+        return ((self.phone,) if self.phone else ()) + self.emails
+
+
+def group_people(known: Sequence[KnownPerson]) -> list[Person]:
+    """One lookup per phone (its emails are the fallback); an email seen without a phone is
+    asked alone unless some phone already carries it."""
+    by_phone: dict[str, list[str]] = {}
+    for person in known:
+        if person.phone_e164:
+            emails = by_phone.setdefault(person.phone_e164, [])
+            if person.email and person.email not in emails:
+                emails.append(person.email)
+    covered = {email for emails in by_phone.values() for email in emails}
+    lone = sorted({p.email for p in known if not p.phone_e164 and p.email and p.email not in covered})
+    return [Person(phone, phone, tuple(emails)) for phone, emails in sorted(by_phone.items())] + \
+        [Person(email, None, (email,)) for email in lone]
+
+
+@dataclass
+class Previous:
+    """What earlier runs learnt, read back from the warehouse."""
+
+    live: dict[str, None] = field(default_factory=dict)  # contact ids, in warehouse order
+    resolved: set[str] = field(default_factory=set)  # phones/emails of live contacts
+    missed_at: dict[str, datetime] = field(default_factory=dict)  # lookup key -> when not found
+
+
+def read_previous(warehouse: Path) -> Previous:
+    previous = Previous()
+    if not warehouse.exists():
+        return previous
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        existing = {t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw_dmchamp'").fetchall()}
+        deleted_at: dict[str, datetime] = {}
+        if "contacts" in existing:
+            for contact_id, phone, email, deleted in con.execute(_sql("found_contacts")).fetchall():
+                if deleted is not None:
+                    deleted_at[contact_id] = deleted
+                    continue
+                previous.live[contact_id] = None
+                previous.resolved.update(v for v in (phone, email) if v)
+        if "lookups" in existing:
+            for key, contact_id, looked_up_at in con.execute(_sql("lookups")).fetchall():
+                if contact_id is None:
+                    previous.missed_at[key] = looked_up_at
+                elif contact_id in deleted_at:
+                    previous.missed_at[key] = deleted_at[contact_id]
+    return previous
+
+
+def to_ask(people: Sequence[Person], previous: Previous, recheck: timedelta) -> list[Person]:
+    """People never found: new ones, and misses older than `recheck`."""
+    now = datetime.now(timezone.utc)
+    return [p for p in people
+            if not any(v in previous.resolved for v in p.values())
+            and not (p.key in previous.missed_at and now - previous.missed_at[p.key] < recheck)]
+
+
+# -- asking ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Answer:
+    person: Person
+    contact_id: str | None
+    found_by: str | None
+    email: str | None  # the email that found the contact, else the first known
+    asked_at: str
+    rejected: tuple[str, ...] = ()  # values DM Champ refused as invalid (400)
+
+    def lookup_row(self) -> dict[str, Any]:
+        return {"lookup_key": self.person.key, "phone_e164": self.person.phone,
+                "emails": list(self.person.emails), "contact_id": self.contact_id,
+                "found_by": self.found_by, "looked_up_at": self.asked_at}
+
+    def contact_row(self) -> dict[str, Any]:
+        return {"contact_id": self.contact_id, "phone_e164": self.person.phone,
+                "email": self.email, "found_by": self.found_by, "found_at": self.asked_at}
+
+
+_REJECTED = object()
+
+
+def look_up(api: ApiClient, person: Person) -> Answer:
+    """GET /contacts by phone, then by each email: the first contact id that answers."""
+    asked_at = iso_now()
+    rejected = []
+    tries = ([("phone", "phoneNumber", person.phone)] if person.phone else []) + \
+        [("email", "email", email) for email in person.emails]
+    for found_by, param, value in tries:
+        contact_id = _ask(api, {param: value})
+        if contact_id is _REJECTED:
+            rejected.append(found_by)
+        elif contact_id:
+            email = value if found_by == "email" else next(iter(person.emails), None)
+            return Answer(person, str(contact_id), found_by, email, asked_at, tuple(rejected))
+    return Answer(person, None, None, next(iter(person.emails), None), asked_at, tuple(rejected))
+
+
+def _ask(api: ApiClient, params: dict[str, str]) -> Any:
+    try:
+        body = api.get_json("/contacts", params, accept=(404,))
+    except RequestFailed as error:
+        if error.status == 400:  # DM Champ judged the phone/email invalid: a miss, not a failure
+            return _REJECTED
+        raise
+    return body.get("contactId") if isinstance(body, dict) else None
+
+
+def fetch_each(pool: ThreadPoolExecutor, fetch: Callable[[str], Any], ids: Sequence[str],
+               batch_size: int) -> Iterator[list[tuple[str, Any]]]:
+    """(id, answer) pairs, `batch_size` ids at a time, fetched by the pool's workers."""
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start:start + batch_size]
+        yield list(zip(batch, pool.map(fetch, batch)))
+
+
+# -- messages --------------------------------------------------------------------------------
+
+class ContactCursors:
+    """One createdAt Cursor per contact, behind the interface `resources.tables` expects.
+
+    DM Champ answers a contact's whole message list each time; a cursor per contact (not one
+    for all) is what lets a contact found today load its old messages while the others load
+    only what came after their own newest message. Contacts not seen by a complete scan
+    (deleted, or without messages) are forgotten, so the state does not grow with churn.
+    """
+
+    def __init__(self, state: dict[str, Any], lag: timedelta) -> None:
+        self.state = state
+        self.lag = lag
+        self._cursors: dict[str, Cursor] = {}
+
+    def new_rows(self, table: pa.Table) -> pa.Table:
+        kept = [self._cursor(contact_id).new_rows(rows) for contact_id, rows in _runs(table)]
+        return pa.concat_tables(kept, promote_options="default") if kept else table
+
+    def commit(self) -> None:
+        for contact_id in list(self.state):
+            if contact_id not in self._cursors:
+                del self.state[contact_id]
+        for cursor in self._cursors.values():
+            cursor.commit()
+
+    def _cursor(self, contact_id: str) -> Cursor:
+        if contact_id not in self._cursors:
+            self._cursors[contact_id] = Cursor(self.state.setdefault(contact_id, {}), "id",
+                                               "created_at", self.lag)
+        return self._cursors[contact_id]
+
+
+def _runs(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """The table cut into its runs of rows of one contact (pages list them contact by contact)."""
+    contact_ids = table.column("contact_id").to_pylist()
+    start = 0
+    for end in range(1, len(contact_ids) + 1):
+        if end == len(contact_ids) or contact_ids[end] != contact_ids[start]:
+            yield str(contact_ids[start]), table.slice(start, end - start)
+            start = end
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text()
