@@ -45,7 +45,6 @@ from sources.common.http import ApiClient
 from sources.common.known_people import known_people
 from sources.common.resources import tables
 from sources.common.run import SyncRun
-from sources.common.scans import Scan
 from sources.dmchamp.helpers import (
     CONTACT_COLUMNS,
     LOOKUP_COLUMNS,
