@@ -1,1 +1,462 @@
-"""Chatrace: its API settings, dlt source and push client."""
+"""Chatrace: pipelines and their stages, opportunities and comments, the contacts they reach
+and the known people, account tags and custom fields, carts and orders.
+
+What is read (dataset raw_chatrace):
+- `pipelines` (key `id`), `stages` (key `pipeline_id` + `id`), `pipeline_custom_fields` (key
+  `pipeline_id` + `id`), `tags` (account tags, key `id`), `custom_fields` (account contact
+  fields, key `id`): small listings read whole each run; only rows whose content changed are
+  loaded (fingerprints), and the complete read marks what vanished as deleted (`deleted_at`).
+- `opportunities` (key `id`, with `pipeline_id`, `contact_id`, `stage_id`/`stage_name`):
+  GET /pipelines/{id}/opportunities, offset/limit pages per pipeline, `concurrency` pages in
+  flight.
+- `opportunity_comments` (key `id`, with `opportunity_id`, `pipeline_id`, `text`).
+- `contacts` (key `id`): GET /contacts/{id} for every contact a run reaches; `tags` and
+  `custom_fields` as JSON text, `last_sent`/`last_delivered`/`last_seen`/`last_interaction`
+  (epoch seconds; 0, "never", becomes null) and `subscribed_date` as timestamps.
+- `orders` (key `order_id`, with `contact_id`): amounts in cents as the API gives them,
+  `line_items` as JSON text; the contact the API embeds is left out (it is in `contacts`).
+
+How contacts and orders are reached: there is no listing of either. A run reaches the
+contacts of every opportunity (`contact_id`), the contacts found by GET
+/contacts/find_by_custom_field (phone, then each email when the phone finds nobody) for the
+people the other providers brought into the warehouse (`known_people`; so they must sync
+first, which the order of sources.PROVIDERS does), and every live contact earlier runs
+reached. A person already carried by a live contact is not looked up again; one not found
+is asked again after `recheck_missing_hours`. Every reached contact is read again each run
+(contact and cart, `concurrency` at a time within the rate budget): the contact loads only
+when its content changed, and a contact that answers 404 is marked deleted, with its orders.
+Orders are each reached contact's cart (its latest order; an empty cart has no order_id and
+is skipped) plus, by id, every order seen before whose status is not final
+(`final_order_statuses`, default 10 delivered and 13 cancelled): an order stops being the
+cart when a newer one starts, and is then reachable only by its id. Orders load when their
+content changed (fingerprints). A full refresh (`--full-refresh`) reads the old tables before
+they are dropped, so the contacts and every order id reached before carry over: no listing
+could give them back.
+
+How it is incremental: opportunities have no time filter, so each run reads every page
+(cost: opportunities / page_size requests) and a client-side cursor on `updated_at` loads
+only the new and changed ones; its window reaches back `lag_seconds` plus the duration of the
+previous scan. The complete scan marks the opportunities it did not see as deleted, and their
+comments with them. Comments: adding one does not move the opportunity's `updated_at`, so a
+run reads the comments of the opportunities that are new or changed (their own cursor), and
+every `comments_full_refresh_hours` (and on the first run) the comments of every
+opportunity, which also marks single deleted comments. A new comment on an unchanged
+opportunity therefore arrives within `comments_full_refresh_hours`. Only comments not
+already in the warehouse are loaded (comments cannot be edited). A run with no change loads
+nothing; it still costs the opportunity pages, two requests per reached contact, one per
+open order, and the lookups of newly known people.
+
+What the API cannot give: a listing of contacts or orders (a contact with no opportunity
+that no other provider knows, or known only by a phone/email Chatrace's record does not
+carry, is never reached; an order that is neither a reached contact's cart nor seen before
+is never reached: one started and superseded as cart between two runs), changes since a time,
+deletions (inferred: full scans for opportunities and the listings, 404 for contacts),
+comment edits, and the opportunities' custom field values (not in the read model).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.sources import DltResource, DltSource
+
+from sources.chatrace.helpers import (
+    COMMENT_COLUMNS,
+    CONTACT_COLUMNS,
+    CUSTOM_FIELD_COLUMNS,
+    OPPORTUNITY_COLUMNS,
+    OPPORTUNITY_STAMP_COLUMNS,
+    ORDER_COLUMNS,
+    PIPELINE_COLUMNS,
+    PIPELINE_FIELD_COLUMNS,
+    STAGE_COLUMNS,
+    TAG_COLUMNS,
+    Page,
+    Previous,
+    ScanEnd,
+    contact_record,
+    data_of,
+    fetch_each,
+    group_people,
+    iso_now,
+    loaded_comment_ids,
+    look_up,
+    offset_pages,
+    open_orders,
+    order_record,
+    read_previous,
+    scan_cursor,
+)
+from sources.common.http import ApiClient
+from sources.common.known_people import known_people
+from sources.common.records import Column, Shape
+from sources.common.resources import tables
+from sources.common.run import SyncRun
+from sources.common.scans import Scan
+
+
+@dataclass(frozen=True)
+class Options:
+    page_size: int
+    concurrency: int
+    lag_seconds: int
+    comments_full_refresh: timedelta
+    final_order_statuses: tuple[int, ...]
+
+
+def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
+    api = run.client(ApiClient(
+        "chatrace", settings["base_url"], auth_setting="access_token",
+        headers={"X-ACCESS-TOKEN": settings["access_token"]},
+        per_second=settings["requests_per_second"]))
+    options = Options(max(1, settings["page_size"]), max(1, settings["concurrency"]),
+                      settings["lag_seconds"],
+                      timedelta(hours=settings["comments_full_refresh_hours"]),
+                      tuple(int(s) for s in settings["final_order_statuses"]))
+    reach = Reach(api, run, options, settings["default_region"] or None,
+                  timedelta(hours=settings["recheck_missing_hours"]))
+    return chatrace_source(api, run, reach, options)
+
+
+@dataclass
+class Reach:
+    """What several resources of one run share: the pipelines, what earlier runs loaded, and
+    the contacts this run reaches (computed once, by whichever resource asks first)."""
+
+    api: ApiClient
+    run: SyncRun
+    options: Options
+    default_region: str | None
+    recheck: timedelta
+    _pipelines: list[dict[str, Any]] | None = None
+    _previous: Previous | None = None
+    _contacts: list[int] | None = None
+    _open_orders: list[tuple[str, int]] | None = None
+    refreshing: bool = False  # no state: the first run, or a full refresh
+    found: dict[int, None] = field(default_factory=dict)  # contacts found by lookup this run
+
+    def pipelines(self) -> list[dict[str, Any]]:
+        if self._pipelines is None:
+            pages = offset_pages(self.api, "/pipelines/", self.options.page_size, 1)
+            self._pipelines = [p for page in pages for p in page]
+        return self._pipelines
+
+    def pipeline_ids(self) -> list[int]:
+        return [p["id"] for p in self.pipelines() if isinstance(p.get("id"), int)]
+
+    def previous(self) -> Previous:
+        """The warehouse as earlier runs left it. Read even on a full refresh (state dropped,
+        tables dropped only at load): it is the only memory of the contacts and order ids
+        reached before, which no listing gives back."""
+        if self._previous is None:
+            state = dlt.current.source_state()
+            self.refreshing = not state.get("loaded")
+            self._previous = read_previous(self.run.warehouse, self.default_region)
+            state["loaded"] = True
+        return self._previous
+
+    def open_orders(self) -> list[tuple[str, int]]:
+        """Orders to ask for by id: those not final; on a full refresh every one the old
+        tables hold (the reloaded table must not lose the final ones)."""
+        if self._open_orders is None:
+            previous = self.previous()
+            final = () if self.refreshing else self.options.final_order_statuses
+            self._open_orders = (open_orders(self.run.warehouse, final)
+                                 if "orders" in previous.tables else [])
+        return self._open_orders
+
+    def contact_ids(self, end: ScanEnd) -> list[int]:
+        """Earlier runs' live contacts, the opportunities' contacts, the known people found."""
+        if self._contacts is None:
+            previous = self.previous()
+            ids = dict.fromkeys(previous.live_contacts)
+            ids.update(end.contact_ids)
+            ids.update(self._look_up_known_people(previous))
+            self._contacts = list(ids)
+        return self._contacts
+
+    def _look_up_known_people(self, previous: Previous) -> dict[int, None]:
+        state = dlt.current.source_state()
+        missed: dict[str, str] = state.setdefault("missed", {})
+        people = group_people(known_people(self.run.warehouse, self.default_region, exclude="chatrace"))
+        now = datetime.now(timezone.utc)
+        ask = [p for p in people if not previous.resolved(p)
+               and not (p.key in missed and now - datetime.fromisoformat(missed[p.key]) < self.recheck)]
+        with ThreadPoolExecutor(self.options.concurrency) as pool:
+            answers = list(pool.map(lambda person: look_up(self.api, person), ask))
+        known = {p.key for p in people}
+        for key in [k for k in missed if k not in known]:  # the state follows the known people
+            del missed[key]
+        problems = self.run.shape("contacts", CONTACT_COLUMNS).problems
+        for answer in answers:
+            if answer.contact_ids:
+                missed.pop(answer.person.key, None)
+                self.found.update(dict.fromkeys(answer.contact_ids))
+            else:
+                missed[answer.person.key] = iso_now()
+            if answer.rejected:
+                problems["lookup: phone/email refused by Chatrace as invalid (400)"] += answer.rejected
+        return self.found
+
+
+@dlt.source(name="chatrace", max_table_nesting=0)
+def chatrace_source(api: ApiClient, run: SyncRun, reach: Reach, options: Options) -> list[DltResource]:
+    shape, scans = run.shape, run.scans
+    page_size, concurrency = options.page_size, options.concurrency
+
+    def snapshot(name: str, key: str, columns: tuple[Column, ...],
+                 pages: Callable[[], Iterable[list[dict[str, Any]]]],
+                 primary_key: str | tuple[str, ...]) -> DltResource:
+        """Small listings with no timestamp: read whole each run, load what changed, mark what
+        vanished."""
+
+        def rows() -> Iterator[pa.Table]:
+            state = dlt.current.resource_state()
+            scan = scans.start(name, key)
+            for table in _marking(scan, state, tables(
+                    pages(), shape(name, columns), key, scan=scan,
+                    fingerprints=state.setdefault("fingerprints", {}), deletable=True)):
+                yield _required(table, primary_key)
+
+        return dlt.resource(rows, name=name, primary_key=primary_key, write_disposition="merge")
+
+    def per_pipeline(path: str, key: str) -> Iterator[list[dict[str, Any]]]:
+        for pipeline_id in reach.pipeline_ids():
+            body = api.get_json(path.format(pipeline_id))
+            yield [{**r, "pipeline_id": pipeline_id, key: f"{pipeline_id}:{r.get('id')}"}
+                   for r in data_of(body, path.format(pipeline_id))]
+
+    def account(path: str) -> Iterator[list[dict[str, Any]]]:
+        yield data_of(api.get_json(path), path)
+
+    # dlt runs resources round-robin, so nothing may wait for another resource to finish.
+    # The listing is read once, by this resource that is not loaded itself; the four loaded
+    # resources below are its transformers and see its pages in order, then ScanEnd, after
+    # which the reached contacts are known.
+    @dlt.resource(name="opportunity_listing", selected=False)
+    def opportunity_listing() -> Iterator[Page | ScanEnd]:
+        """Every opportunity page, then ScanEnd."""
+        started = time.monotonic()
+        end = ScanEnd()
+        for pipeline_id in reach.pipeline_ids():
+            path = f"/pipelines/{pipeline_id}/opportunities"
+            for records in offset_pages(api, path, page_size, concurrency):
+                page = Page(pipeline_id, [{**r, "pipeline_id": pipeline_id} for r in records])
+                end.opportunity_ids += [r["id"] for r in records if _is_int(r.get("id"))]
+                end.contact_ids.update(dict.fromkeys(
+                    r["contact_id"] for r in records if _is_int(r.get("contact_id"))))
+                yield page
+        end.seconds = round(time.monotonic() - started, 3)
+        yield end
+
+    opportunity_run: dict[str, Any] = {}  # this run's cursor and scan, made on the first page
+
+    @dlt.transformer(data_from=opportunity_listing, name="opportunities", primary_key="id",
+                     write_disposition="merge")
+    def opportunities(item: Page | ScanEnd) -> Iterator[pa.Table]:
+        state = dlt.current.resource_state()
+        if not opportunity_run:
+            opportunity_run.update(cursor=scan_cursor(state, "updated", options.lag_seconds),
+                                   scan=scans.start("opportunities", "id"))
+        cursor, scan = opportunity_run["cursor"], opportunity_run["scan"]
+        if isinstance(item, ScanEnd):
+            cursor.commit()
+            state["scan_seconds"] = item.seconds
+            _finish(scan, state)
+            return
+        for table in tables([item.records], shape("opportunities", OPPORTUNITY_COLUMNS), "id",
+                            deletable=True):
+            scan.saw(table.column("id"))
+            table = cursor.new_rows(table)
+            if table.num_rows:
+                state["loaded"] = True
+                yield table
+
+    comments_run: dict[str, Any] = {}
+
+    @dlt.transformer(data_from=opportunity_listing, name="opportunity_comments", primary_key="id",
+                     write_disposition="merge")
+    def opportunity_comments(item: Page | ScanEnd) -> Iterator[pa.Table]:
+        state = dlt.current.resource_state()
+        if not comments_run:
+            last_full = state.get("last_full")
+            full = last_full is None or (datetime.now(timezone.utc) - datetime.fromisoformat(last_full)
+                                         >= options.comments_full_refresh)
+            # A full read sees every comment: it marks single ones deleted. Otherwise comments
+            # are marked through their opportunity.
+            comments_run.update(
+                full=full, started=iso_now(), existed=bool(state.get("loaded")),
+                cursor=scan_cursor(state, "updated", options.lag_seconds),
+                scan=scans.start("opportunity_comments", "id" if full else "opportunity_id"))
+        cursor, scan, full = comments_run["cursor"], comments_run["scan"], comments_run["full"]
+        if isinstance(item, ScanEnd):
+            cursor.commit()
+            state["scan_seconds"] = item.seconds
+            if full:
+                state["last_full"] = comments_run["started"]
+            else:
+                scan.saw(pa.array(item.opportunity_ids, pa.int64()))
+            _finish(scan, state)
+            return
+        changed = cursor.new_rows(_stamps(item.records))
+        chosen = [r for r in item.records if _is_int(r.get("id"))] if full else \
+            [{"id": i, "pipeline_id": item.pipeline_id} for i in changed.column("id").to_pylist()]
+        records = _comments_of(api, chosen, page_size, concurrency)
+        loaded = (loaded_comment_ids(run.warehouse, [r["id"] for r in chosen])
+                  if comments_run["existed"] else pa.array([], pa.int64()))
+        for table in tables([records], shape("opportunity_comments", COMMENT_COLUMNS), "id",
+                            deletable=True):
+            if full:
+                scan.saw(table.column("id"))
+            fresh = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=loaded)))
+            if fresh.num_rows:
+                state["loaded"] = True
+                yield fresh
+
+    @dlt.transformer(data_from=opportunity_listing, name="contacts", primary_key="id",
+                     write_disposition="merge")
+    def contacts(item: Page | ScanEnd) -> Iterator[pa.Table]:
+        if not isinstance(item, ScanEnd):
+            return
+        state = dlt.current.resource_state()
+        fingerprints = state.setdefault("fingerprints", {})
+        scan = scans.start("contacts", "id")
+        problems = shape("contacts", CONTACT_COLUMNS).problems
+
+        def pages() -> Iterator[list[dict[str, Any]]]:
+            with ThreadPoolExecutor(concurrency) as pool:
+                for batch in fetch_each(pool, lambda cid: api.get_json(f"/contacts/{cid}", accept=(404,)),
+                                        reach.contact_ids(item), page_size):
+                    records = []
+                    for _contact_id, body in batch:
+                        if isinstance(body, dict):
+                            records.append(contact_record(body))
+                        elif body is not None:
+                            problems["contact: answer is not an object"] += 1
+                    yield records
+
+        yield from _marking(scan, state, tables(pages(), shape("contacts", CONTACT_COLUMNS), "id",
+                                                scan=scan, fingerprints=fingerprints, deletable=True))
+        # Deleted contacts never come back under their id: forget them.
+        seen = set(scan.seen().column("id").to_pylist())
+        for contact_id in [c for c in fingerprints if c not in seen]:
+            del fingerprints[contact_id]
+
+    @dlt.transformer(data_from=opportunity_listing, name="orders", primary_key="order_id",
+                     write_disposition="merge")
+    def orders(item: Page | ScanEnd) -> Iterator[pa.Table]:
+        if not isinstance(item, ScanEnd):
+            return
+        state = dlt.current.resource_state()
+        # Orders go with their contact: those of contacts whose cart answered are live.
+        scan = scans.start("orders", "contact_id")
+
+        def pages() -> Iterator[list[dict[str, Any]]]:
+            carts: set[str] = set()
+            with ThreadPoolExecutor(concurrency) as pool:
+                for batch in fetch_each(pool, lambda cid: api.get_json(f"/contacts/{cid}/cart", accept=(404,)),
+                                        reach.contact_ids(item), page_size):
+                    scan.saw(pa.array([cid for cid, body in batch if body is not None], pa.int64()))
+                    records = [order_record(body) for _cid, body in batch
+                               if isinstance(body, dict) and body.get("order_id") is not None]
+                    carts.update(str(r["order_id"]) for r in records)
+                    yield records
+                pending = [(order_id, cid) for order_id, cid in reach.open_orders() if order_id not in carts]
+                for batch in fetch_each(
+                        pool, lambda order: api.get_json(f"/contacts/{order[1]}/order/{order[0]}",
+                                                         accept=(404,)), pending, page_size):
+                    yield [order_record(body) for _order, body in batch if isinstance(body, dict)]
+
+        yield from _marking(scan, state, tables(
+            pages(), shape("orders", ORDER_COLUMNS), "order_id",
+            fingerprints=state.setdefault("fingerprints", {}), deletable=True))
+
+    return [
+        snapshot("pipelines", "id", PIPELINE_COLUMNS, lambda: [reach.pipelines()], "id"),
+        snapshot("stages", "stage_key", STAGE_COLUMNS,
+                 lambda: per_pipeline("/pipelines/{}/stages", "stage_key"), ("pipeline_id", "id")),
+        snapshot("pipeline_custom_fields", "field_key", PIPELINE_FIELD_COLUMNS,
+                 lambda: per_pipeline("/pipelines/{}/custom_fields", "field_key"),
+                 ("pipeline_id", "id")),
+        snapshot("tags", "id", TAG_COLUMNS, lambda: account("/accounts/tags"), "id"),
+        snapshot("custom_fields", "id", CUSTOM_FIELD_COLUMNS,
+                 lambda: account("/accounts/custom_fields"), "id"),
+        opportunity_listing,
+        opportunities,
+        opportunity_comments,
+        contacts,
+        orders,
+    ]
+
+
+def _comments_of(api: ApiClient, opportunities: Sequence[dict[str, Any]], page_size: int,
+                 concurrency: int) -> list[dict[str, Any]]:
+    """Every comment of these opportunities ({id, pipeline_id}), each tagged with both."""
+
+    def fetch(opportunity: dict[str, Any]) -> list[dict[str, Any]]:
+        path = f"/pipelines/{opportunity['pipeline_id']}/opportunities/{opportunity['id']}/comments"
+        found: list[dict[str, Any]] = []
+        while True:  # almost always one page
+            body = api.get_json(path, {"offset": len(found), "limit": page_size}, accept=(404,))
+            if body is None:  # deleted since the listing: the next scan marks it
+                return found
+            page = data_of(body, f"GET {path}")
+            found += page
+            if len(page) < page_size:
+                return found
+
+    if not opportunities:
+        return []
+    with ThreadPoolExecutor(concurrency) as pool:
+        answers = pool.map(fetch, opportunities)
+        return [{**comment, "opportunity_id": o["id"], "pipeline_id": o["pipeline_id"]}
+                for o, comments in zip(opportunities, answers) for comment in comments]
+
+
+def _stamps(records: list[dict[str, Any]]) -> pa.Table:
+    """id and updated_at of a page of opportunities (the comments' own cursor judges them)."""
+    table = Shape(OPPORTUNITY_STAMP_COLUMNS).table(
+        [{"id": r.get("id"), "pipeline_id": r.get("pipeline_id"), "updated_at": r.get("updated_at")}
+         for r in records])
+    return table.filter(pc.is_valid(table.column("id")))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finish(scan: Scan, state: dict[str, Any]) -> None:
+    """The reading reached its end: the scan counts, unless its table never got a row (the
+    runner must not mark deletions in a table that does not exist)."""
+    if state.get("loaded"):
+        scan.finish()
+    else:
+        scan.complete = False
+
+
+def _marking(scan: Scan, state: dict[str, Any], pages: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """Yield the pages, remembering that the table exists; then finish the scan."""
+    for page in pages:
+        state["loaded"] = True
+        yield page
+    _finish(scan, state)
+
+
+def _required(table: pa.Table, columns: str | tuple[str, ...]) -> pa.Table:
+    """Declare primary-key columns non-nullable, as dlt has them; rows missing one are dropped."""
+    names = (columns,) if isinstance(columns, str) else columns
+    for name in names:
+        table = table.filter(pc.is_valid(table.column(name)))
+    schema = table.schema
+    for name in names:
+        position = schema.get_field_index(name)
+        schema = schema.set(position, schema.field(name).with_nullable(False))
+    return table.cast(schema)

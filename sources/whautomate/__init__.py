@@ -1,1 +1,171 @@
-"""Whautomate: its API settings, dlt source and push client."""
+"""Whautomate: contacts, clients, contact tags, segments and the contacts' messages.
+
+What is read (dataset raw_whautomate):
+- `contacts` (key `id`): GET /contacts, every page; `location_id`, `custom_fields` as JSON
+  text, `tags` as a list, `created_at`, `updated_at`, `last_activity`.
+- `clients` (key `id`): GET /clients, every page; `primary_location_id` and `_title`.
+- `contact_tags` (key `id`): the /contactTags definitions (name, canonical form). Hand-made
+  tags typed on contacts in the app have no definition until one is added through the API:
+  they only show in `contacts.tags`.
+- `segments` (key `id`): GET /segments, criteria as JSON text.
+- `messages` (key `id`, with `contact_id`): GET /messages/{contactId}.
+
+How it is incremental: the API has no time filter and no total, and its listings are bare
+arrays, newest `createdAt` first, ended by an empty array. So every run is a full scan of
+contacts, clients, tags and segments, `concurrency` pages in flight within the rate budget
+(`requests_per_second`, default the documented 300/minute). A client-side cursor on
+`updatedAt` keeps only the records that changed (segments, which carry no timestamps: only
+those whose content changed); its window reaches back `lag_seconds` plus the whole duration
+of the previous scan, because a record changed after the scan read its page carries an older
+stamp than the newest one that scan saw (so the run after a scan longer than the one before
+it may load again, once, a few records that changed during that scan). A run with no change
+loads nothing but still costs one request per page: 500,000 contacts are 5,000 pages, about
+17 minutes at 5 requests/s, before any message. A live record the complete scan did not show is read alone
+(GET /contacts/{id}, /clients/{id}, ...): a 404 marks it deleted (`deleted_at`; the messages
+of a deleted contact with it), an answer means a listing that shifted under a deletion
+skipped it, and it loads as it is now. Records created during a scan shift later pages the
+other way, so one may be read twice: merge on the key keeps one row, and the new record
+itself is read by the next run. (pipelines/sync.py also revives a row that comes back.)
+
+Messages: there is no message listing, only one request per contact. They are read for the
+contacts the cursor keeps (new, or `updatedAt` moved: a message moves it, and its
+`lastActivity`), and only the messages not already in the warehouse are loaded. At the
+documented 300 requests/minute the first full load of a large account takes hours:
+requests / rate, e.g. 500,000 contacts = 500,000 message requests + 5,000 pages of 100 =
+505,000 requests / 5 per second = about 28 hours (about 5.8 days at the trial's 60/minute).
+Later runs add one request per new or changed contact (a change that brought no message
+costs one too: the API does not say which changes did) and one per deleted record.
+
+What the API cannot give: changes since a time (so every run reads every page), deletions
+(inferred from full scans), the definitions of client tags and of hand-made contact tags, a
+message listing, and any sign of a single message deleted from a contact that did not change
+otherwise (messages are only marked deleted with their contact).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.sources import DltResource, DltSource
+
+from sources.common.http import ApiClient
+from sources.common.records import Column
+from sources.common.resources import tables
+from sources.common.run import SyncRun
+from sources.common.scans import Scan
+from sources.whautomate.helpers import (
+    CLIENT_COLUMNS,
+    CONTACT_COLUMNS,
+    CONTACT_TAG_COLUMNS,
+    MESSAGE_COLUMNS,
+    SEGMENT_COLUMNS,
+    MessageLog,
+    MessagesScan,
+    fetch_each,
+    fetch_messages,
+    listing,
+    loaded_message_ids,
+    scan_cursor,
+    unseen_ids,
+)
+
+
+def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
+    return whautomate_source(api_client(settings, run), run, settings["page_size"],
+                             max(1, settings["concurrency"]), settings["lag_seconds"])
+
+
+def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
+    """The one client of a run: its rate budget is shared by every page and message request."""
+    return run.client(ApiClient(
+        "whautomate", settings["base_url"], auth_setting="api_key",
+        headers={"x-api-key": settings["api_key"]}, per_second=settings["requests_per_second"]))
+
+
+@dlt.source(name="whautomate", max_table_nesting=0)
+def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency: int,
+                      lag_seconds: int) -> list[DltResource]:
+    shape, scans = run.shape, run.scans
+    log = MessageLog()
+
+    def pages(path: str) -> Iterator[list[dict[str, Any]]]:
+        return listing(api, path, page_size, concurrency)
+
+    def scanned(name: str, path: str, columns: tuple[Column, ...], stamped: bool = True,
+                on_start: Callable[[Scan], None] | None = None) -> DltResource:
+        """A full scan keeping only the records that changed: updatedAt moved (`stamped`), or
+        else their content differs from the last run's."""
+
+        def rows() -> Iterator[pa.Table]:
+            state = dlt.current.resource_state()
+            started = time.monotonic()
+            existed = bool(state.get("loaded"))
+            scan = scans.start(name, "id")
+            if on_start is not None:
+                on_start(scan)
+            table_shape = shape(name, columns)
+            changed: dict[str, Any] = (
+                {"cursor": scan_cursor(state, lag_seconds)} if stamped
+                else {"fingerprints": state.setdefault("fingerprints", {})})
+            yield from _marking(scan, state, tables(
+                pages(path), table_shape, "id", scan=scan, deletable=True, **changed))
+            if existed:  # (after a full refresh the old table goes at load: nothing to check)
+                yield from tables([skipped(name, path, scan)], table_shape, "id", scan=scan,
+                                  deletable=True, fingerprints=changed.get("fingerprints"))
+            state["scan_seconds"] = round(time.monotonic() - started, 3)
+
+        return dlt.resource(rows, name=name, primary_key="id", write_disposition="merge")
+
+    def skipped(name: str, path: str, scan: Scan) -> list[dict[str, Any]]:
+        """Live records the listing did not show, read one by one: a 404 was deleted; one
+        that answers was skipped by a listing that shifted under a deletion while it was
+        read, and loads as it is now (its change may be older than the cursor's window)."""
+        with ThreadPoolExecutor(concurrency) as pool:
+            return fetch_each(api, pool, path, unseen_ids(run.warehouse, name, scan))
+
+    def follow_with_messages(contacts_scan: Scan) -> None:
+        log.existed = bool(dlt.current.source_state().get("messages_loaded"))
+        scans.scans.append(MessagesScan(contacts_scan, log))
+
+    contacts = scanned("contacts", "/contacts", CONTACT_COLUMNS, on_start=follow_with_messages)
+
+    @dlt.transformer(name="messages", data_from=contacts, primary_key="id",
+                     write_disposition="merge")
+    def messages(changed: pa.Table) -> Iterator[pa.Table]:
+        """The messages of one page of new or changed contacts, minus those loaded before."""
+        contact_ids = [str(v) for v in changed.column("id").to_pylist()]
+        messages_shape = shape("messages", MESSAGE_COLUMNS)
+        with ThreadPoolExecutor(concurrency) as pool:
+            records = fetch_messages(api, pool, contact_ids, messages_shape.problems)
+        # After a full refresh the old table is still there until the load drops it.
+        loaded = loaded_message_ids(run.warehouse, contact_ids) if log.existed else pa.array([], pa.string())
+        for table in tables([records], messages_shape, "id", deletable=True):
+            fresh = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=loaded)))
+            if fresh.num_rows:
+                log.yielded = True
+                dlt.current.source_state()["messages_loaded"] = True
+                yield fresh
+
+    return [
+        contacts,
+        messages,
+        scanned("clients", "/clients", CLIENT_COLUMNS),
+        scanned("contact_tags", "/contactTags", CONTACT_TAG_COLUMNS),
+        scanned("segments", "/segments", SEGMENT_COLUMNS, stamped=False),  # no timestamps
+    ]
+
+
+def _marking(scan: Scan, state: dict[str, Any], pages: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """Yield the pages; the scan of a table that never got a row stays incomplete, so the
+    runner does not mark deletions in a table that does not exist."""
+    for page in pages:
+        state["loaded"] = True
+        yield page
+    if not state.get("loaded"):
+        scan.complete = False

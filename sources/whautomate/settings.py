@@ -6,5 +6,9 @@ SETTINGS = (
     Setting("base_url", default="https://api.whautomate.com/v1"),
     Setting("api_key", secret=True),  # sent as the x-api-key header
     Setting("page_size", default=100),  # the API's maximum (assumed)
-    Setting("requests_per_second", default=5.0),  # the documented 300 requests per minute
+    Setting("requests_per_second", default=5.0),  # the documented 300 requests per minute (trial: 1.0)
+    Setting("concurrency", default=4),  # pages / message lists in flight, within the rate budget
+    # Changes are judged client-side on updatedAt: re-read this much (clock skew, late writes)
+    # before the newest change seen, on top of how long the previous scan took.
+    Setting("lag_seconds", default=300),
 )

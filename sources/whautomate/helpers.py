@@ -1,0 +1,177 @@
+"""Whautomate record shapes, its page/limit listings, and what messages need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from sources.common.cursor import Cursor
+from sources.common.http import ApiClient, RequestFailed
+from sources.common.paging import numbered_pages
+from sources.common.records import JSON_TEXT, Column
+from sources.common.scans import Scan
+
+SQL_DIR = Path(__file__).resolve().parent
+
+CONTACT_COLUMNS = (
+    Column("id", pa.string()),
+    Column("name", pa.string()),
+    Column("phone_number", pa.string(), ("phoneNumber",)),
+    Column("email", pa.string()),
+    Column("stage", pa.string()),
+    Column("channel", pa.string()),
+    Column("tags", pa.list_(pa.string())),
+    Column("custom_fields", JSON_TEXT, ("customFields",)),
+    Column("notes", pa.string()),
+    Column("location_id", pa.string(), ("location", "id")),
+    Column("created_at", pa.string(), ("createdAt",), time_format="iso"),
+    Column("updated_at", pa.string(), ("updatedAt",), time_format="iso"),
+    Column("last_activity", pa.string(), ("lastActivity",), time_format="iso"),
+)
+
+CLIENT_COLUMNS = (
+    Column("id", pa.string()),
+    Column("full_name", pa.string(), ("fullName",)),
+    Column("phone_number", pa.string(), ("phoneNumber",)),
+    Column("email", pa.string()),
+    Column("tags", pa.list_(pa.string())),
+    Column("primary_location_id", pa.string(), ("primaryLocation", "id")),
+    Column("primary_location_title", pa.string(), ("primaryLocation", "title")),
+    Column("created_at", pa.string(), ("createdAt",), time_format="iso"),
+    Column("updated_at", pa.string(), ("updatedAt",), time_format="iso"),
+)
+
+CONTACT_TAG_COLUMNS = (
+    Column("id", pa.string()),
+    Column("name", pa.string()),
+    Column("canonical", pa.string()),
+    Column("created_at", pa.string(), ("createdAt",), time_format="iso"),
+    Column("updated_at", pa.string(), ("updatedAt",), time_format="iso"),
+)
+
+SEGMENT_COLUMNS = (
+    Column("id", pa.string()),
+    Column("name", pa.string()),
+    Column("type", pa.string()),
+    Column("criteria", JSON_TEXT),
+    Column("location_id", pa.string(), ("location", "id")),
+)
+
+MESSAGE_COLUMNS = (
+    Column("id", pa.string()),
+    Column("contact_id", pa.string(), ("contactId",)),
+    Column("direction", pa.string()),
+    Column("type", pa.string()),
+    Column("text", pa.string()),
+    Column("status", pa.string()),
+    Column("created_at", pa.string(), ("createdAt",), time_format="iso"),
+)
+
+
+def listing(api: ApiClient, path: str, page_size: int, concurrency: int) -> Iterator[list[dict[str, Any]]]:
+    """Every page of a listing, `concurrency` pages in flight, until the empty array."""
+
+    def fetch(page: int) -> list[dict[str, Any]]:
+        body = api.get_json(path, {"limit": page_size, "page": page})
+        if not isinstance(body, list):
+            # Taking it for the end would mark every later record deleted.
+            raise RequestFailed(f"whautomate: GET {path} page {page} answered no JSON array")
+        return [record for record in body if isinstance(record, dict)]
+
+    return numbered_pages(fetch, concurrency)
+
+
+def scan_cursor(state: dict[str, Any], lag_seconds: int) -> Cursor:
+    """A client-side cursor on updated_at whose window reaches back over the whole previous
+    scan: a record changed after the scan had read its page carries a stamp older than the
+    newest one that scan saw, and must still be caught."""
+    lag = timedelta(seconds=lag_seconds + float(state.get("scan_seconds", 0.0)))
+    return Cursor(state.setdefault("updated", {}), "id", "updated_at", lag)
+
+
+@dataclass
+class MessageLog:
+    """Whether raw_whautomate.messages exists once this run has loaded: it did before (source
+    state, read by the contacts resource) or this run yields a message."""
+
+    existed: bool = False
+    yielded: bool = False
+
+    @property
+    def table_exists(self) -> bool:
+        return self.existed or self.yielded
+
+
+class MessagesScan(Scan):
+    """Messages are marked through their contact (key contact_id): the messages of a contact
+    the complete contacts scan saw are live, the others' deleted. Decided after the load,
+    when it is known whether the messages table exists."""
+
+    def __init__(self, contacts: Scan, log: MessageLog) -> None:
+        super().__init__("messages", "contact_id")
+        self._contacts = contacts
+        self._log = log
+
+    @property  # type: ignore[override]
+    def complete(self) -> bool:
+        return self._contacts.complete and self._log.table_exists
+
+    @complete.setter
+    def complete(self, value: bool) -> None:
+        """Ignored: the contacts scan decides."""
+
+    def seen(self) -> pa.Table:
+        return self._contacts.seen()
+
+
+def fetch_messages(api: ApiClient, pool: ThreadPoolExecutor, contact_ids: Sequence[str],
+                   problems: Any) -> list[dict[str, Any]]:
+    """Every message of these contacts, each tagged with its contactId. A contact deleted
+    since the listing answers 404: no messages (the next scan marks it)."""
+    answers = pool.map(lambda cid: api.get_json(f"/messages/{cid}", accept=(404,)), contact_ids)
+    records: list[dict[str, Any]] = []
+    for contact_id, body in zip(contact_ids, answers, strict=True):
+        if body is not None and not isinstance(body, list):
+            problems["messages: answer is not a list"] += 1
+            continue
+        records += [{**m, "contactId": contact_id} for m in body or () if isinstance(m, dict)]
+    return records
+
+
+def loaded_message_ids(warehouse: Path, contact_ids: Sequence[str]) -> pa.Array:
+    """Ids of the messages of these contacts already in the warehouse."""
+    if not warehouse.exists() or not contact_ids:
+        return pa.array([], pa.string())
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not con.execute(_sql("messages_table_exists")).fetchall()[0][0]:
+            return pa.array([], pa.string())
+        con.register("asked", pa.table({"contact_id": pa.array(contact_ids, pa.string())}))
+        found = con.sql(_sql("loaded_messages")).to_arrow_table()
+    return found.column("id").combine_chunks().cast(pa.string())
+
+
+def unseen_ids(warehouse: Path, table: str, scan: Scan) -> list[str]:
+    """Ids live in the warehouse that this run's listing of `table` did not show."""
+    if not warehouse.exists():
+        return []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.register("seen_ids", scan.seen())
+        return [str(row[0]) for row in con.execute(_sql("unseen").format(table=table)).fetchall()]
+
+
+def fetch_each(api: ApiClient, pool: ThreadPoolExecutor, path: str,
+               ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The records at `path/<id>` that still exist (404: deleted)."""
+    answers = pool.map(lambda record_id: api.get_json(f"{path}/{record_id}", accept=(404,)), ids)
+    return [body for body in answers if isinstance(body, dict)]
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text()
