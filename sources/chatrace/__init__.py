@@ -84,8 +84,6 @@ from sources.chatrace.helpers import (
     ScanEnd,
     contact_record,
     data_of,
-    fetch_each,
-    group_people,
     iso_now,
     loaded_comment_ids,
     look_up,
@@ -93,14 +91,14 @@ from sources.chatrace.helpers import (
     open_orders,
     order_record,
     read_previous,
-    scan_cursor,
 )
+from sources.common.cursor import scan_cursor
 from sources.common.http import ApiClient
-from sources.common.known_people import known_people
+from sources.common.known_people import group_people, known_people
+from sources.common.paging import fetch_each
 from sources.common.records import Column, Shape
-from sources.common.resources import tables
+from sources.common.resources import require_keys, tables
 from sources.common.run import SyncRun
-from sources.common.scans import Scan
 
 
 @dataclass(frozen=True)
@@ -221,10 +219,9 @@ def chatrace_source(api: ApiClient, run: SyncRun, reach: Reach, options: Options
         def rows() -> Iterator[pa.Table]:
             state = dlt.current.resource_state()
             scan = scans.start(name, key)
-            for table in _marking(scan, state, tables(
-                    pages(), shape(name, columns), key, scan=scan,
-                    fingerprints=state.setdefault("fingerprints", {}), deletable=True)):
-                yield _required(table, primary_key)
+            for table in tables(pages(), shape(name, columns), key, scan=scan,
+                                fingerprints=state.setdefault("fingerprints", {}), deletable=True):
+                yield require_keys(table, primary_key)
 
         return dlt.resource(rows, name=name, primary_key=primary_key, write_disposition="merge")
 
@@ -264,20 +261,19 @@ def chatrace_source(api: ApiClient, run: SyncRun, reach: Reach, options: Options
     def opportunities(item: Page | ScanEnd) -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
         if not opportunity_run:
-            opportunity_run.update(cursor=scan_cursor(state, "updated", options.lag_seconds),
+            opportunity_run.update(cursor=scan_cursor(state, options.lag_seconds),
                                    scan=scans.start("opportunities", "id"))
         cursor, scan = opportunity_run["cursor"], opportunity_run["scan"]
         if isinstance(item, ScanEnd):
             cursor.commit()
             state["scan_seconds"] = item.seconds
-            _finish(scan, state)
+            scan.finish()
             return
         for table in tables([item.records], shape("opportunities", OPPORTUNITY_COLUMNS), "id",
                             deletable=True):
             scan.saw(table.column("id"))
             table = cursor.new_rows(table)
             if table.num_rows:
-                state["loaded"] = True
                 yield table
 
     comments_run: dict[str, Any] = {}
@@ -294,7 +290,7 @@ def chatrace_source(api: ApiClient, run: SyncRun, reach: Reach, options: Options
             # are marked through their opportunity.
             comments_run.update(
                 full=full, started=iso_now(), existed=bool(state.get("loaded")),
-                cursor=scan_cursor(state, "updated", options.lag_seconds),
+                cursor=scan_cursor(state, options.lag_seconds),
                 scan=scans.start("opportunity_comments", "id" if full else "opportunity_id"))
         cursor, scan, full = comments_run["cursor"], comments_run["scan"], comments_run["full"]
         if isinstance(item, ScanEnd):
@@ -304,7 +300,7 @@ def chatrace_source(api: ApiClient, run: SyncRun, reach: Reach, options: Options
                 state["last_full"] = comments_run["started"]
             else:
                 scan.saw(pa.array(item.opportunity_ids, pa.int64()))
-            _finish(scan, state)
+            scan.finish()
             return
         changed = cursor.new_rows(_stamps(item.records))
         chosen = [r for r in item.records if _is_int(r.get("id"))] if full else \
@@ -343,8 +339,8 @@ def chatrace_source(api: ApiClient, run: SyncRun, reach: Reach, options: Options
                             problems["contact: answer is not an object"] += 1
                     yield records
 
-        yield from _marking(scan, state, tables(pages(), shape("contacts", CONTACT_COLUMNS), "id",
-                                                scan=scan, fingerprints=fingerprints, deletable=True))
+        yield from tables(pages(), shape("contacts", CONTACT_COLUMNS), "id",
+                          scan=scan, fingerprints=fingerprints, deletable=True)
         # Deleted contacts never come back under their id: forget them.
         seen = set(scan.seen().column("id").to_pylist())
         for contact_id in [c for c in fingerprints if c not in seen]:
@@ -375,9 +371,9 @@ def chatrace_source(api: ApiClient, run: SyncRun, reach: Reach, options: Options
                                                          accept=(404,)), pending, page_size):
                     yield [order_record(body) for _order, body in batch if isinstance(body, dict)]
 
-        yield from _marking(scan, state, tables(
-            pages(), shape("orders", ORDER_COLUMNS), "order_id",
-            fingerprints=state.setdefault("fingerprints", {}), deletable=True))
+        yield from tables(pages(), shape("orders", ORDER_COLUMNS), "order_id",
+                          fingerprints=state.setdefault("fingerprints", {}), deletable=True)
+        scan.finish()
 
     return [
         snapshot("pipelines", "id", PIPELINE_COLUMNS, lambda: [reach.pipelines()], "id"),
@@ -431,32 +427,3 @@ def _stamps(records: list[dict[str, Any]]) -> pa.Table:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _finish(scan: Scan, state: dict[str, Any]) -> None:
-    """The reading reached its end: the scan counts, unless its table never got a row (the
-    runner must not mark deletions in a table that does not exist)."""
-    if state.get("loaded"):
-        scan.finish()
-    else:
-        scan.complete = False
-
-
-def _marking(scan: Scan, state: dict[str, Any], pages: Iterator[pa.Table]) -> Iterator[pa.Table]:
-    """Yield the pages, remembering that the table exists; then finish the scan."""
-    for page in pages:
-        state["loaded"] = True
-        yield page
-    _finish(scan, state)
-
-
-def _required(table: pa.Table, columns: str | tuple[str, ...]) -> pa.Table:
-    """Declare primary-key columns non-nullable, as dlt has them; rows missing one are dropped."""
-    names = (columns,) if isinstance(columns, str) else columns
-    for name in names:
-        table = table.filter(pc.is_valid(table.column(name)))
-    schema = table.schema
-    for name in names:
-        position = schema.get_field_index(name)
-        schema = schema.set(position, schema.field(name).with_nullable(False))
-    return table.cast(schema)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from sources.common.cursor import Cursor
 from sources.common.http import ApiClient, RequestFailed
-from sources.common.known_people import KnownPerson
+from sources.common.known_people import Person
 from sources.common.paging import numbered_pages
 from sources.common.phones import to_e164
 from sources.common.records import JSON_TEXT, Column
@@ -167,22 +165,6 @@ class ScanEnd:
     seconds: float = 0.0  # how long the listing took
 
 
-def scan_cursor(state: dict[str, Any], key: str, lag_seconds: int) -> Cursor:
-    """A client-side cursor on updated_at whose window reaches back over the whole previous
-    scan: a record changed after the scan had read its page carries a stamp older than the
-    newest one that scan saw, and must still be caught."""
-    lag = timedelta(seconds=lag_seconds + float(state.get("scan_seconds", 0.0)))
-    return Cursor(state.setdefault(key, {}), "id", "updated_at", lag)
-
-
-def fetch_each(pool: ThreadPoolExecutor, fetch: Callable[[Any], Any], items: Sequence[Any],
-               batch_size: int) -> Iterator[list[tuple[Any, Any]]]:
-    """(item, answer) pairs, `batch_size` items at a time, fetched by the pool's workers."""
-    for start in range(0, len(items), batch_size):
-        batch = items[start:start + batch_size]
-        yield list(zip(batch, pool.map(fetch, batch)))
-
-
 def contact_record(body: dict[str, Any]) -> dict[str, Any]:
     """A contact as loaded: 0 in an epoch field means never, not 1970."""
     return {**body, **{name: None for name in EPOCH_FIELDS if body.get(name) == 0}}
@@ -195,30 +177,6 @@ def order_record(body: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- who a run reaches -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Person:
-    """One lookup: a known phone with the emails seen beside it, or an email alone."""
-
-    key: str  # the phone, else the email
-    phone: str | None
-    emails: tuple[str, ...]
-
-
-def group_people(known: Sequence[KnownPerson]) -> list[Person]:
-    """One lookup per phone (its emails are the fallback); an email seen without a phone is
-    asked alone unless some phone already carries it."""
-    by_phone: dict[str, list[str]] = {}
-    for person in known:
-        if person.phone_e164:
-            emails = by_phone.setdefault(person.phone_e164, [])
-            if person.email and person.email not in emails:
-                emails.append(person.email)
-    covered = {email for emails in by_phone.values() for email in emails}
-    lone = sorted({p.email for p in known if not p.phone_e164 and p.email and p.email not in covered})
-    return [Person(phone, phone, tuple(emails)) for phone, emails in sorted(by_phone.items())] + \
-        [Person(email, None, (email,)) for email in lone]
-
 
 @dataclass
 class Lookup:

@@ -79,3 +79,13 @@ def _iso(value: datetime | None) -> str | None:
 
 def _parse(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
+
+
+def scan_cursor(state: dict[str, Any], lag_seconds: int, name: str = "updated") -> Cursor:
+    """A client-side cursor on updated_at for full scans, whose window reaches back over the
+    whole previous scan: a record changed after the scan had read its page carries a stamp
+    older than the newest one that scan saw, and must still be caught. The scan's length is
+    kept in `state["scan_seconds"]` by the caller."""
+    lag = timedelta(seconds=lag_seconds + float(state.get("scan_seconds", 0.0)))
+    return Cursor(state.setdefault(name, {}), "id", "updated_at", lag)
+

@@ -7,6 +7,7 @@ providers brought in. Each provider that knows people has a `known_people.sql` s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,3 +44,30 @@ def known_people(warehouse: Path, default_region: str | None = None,
                 if phone or address:
                     people.add(KnownPerson(phone, address))
     return sorted(people, key=lambda p: (p.phone_e164 or "", p.email or ""))
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person to look up: a known phone with the emails seen beside it, or an email alone."""
+
+    key: str  # the phone, else the email
+    phone: str | None
+    emails: tuple[str, ...]
+
+    def values(self) -> tuple[str, ...]:
+        return ((self.phone,) if self.phone else ()) + self.emails
+
+
+def group_people(known: Sequence[KnownPerson]) -> list[Person]:
+    """One lookup per phone (its emails are the fallback); an email seen without a phone is
+    asked alone unless some phone already carries it."""
+    by_phone: dict[str, list[str]] = {}
+    for person in known:
+        if person.phone_e164:
+            emails = by_phone.setdefault(person.phone_e164, [])
+            if person.email and person.email not in emails:
+                emails.append(person.email)
+    covered = {email for emails in by_phone.values() for email in emails}
+    lone = sorted({p.email for p in known if not p.phone_e164 and p.email and p.email not in covered})
+    return [Person(phone, phone, tuple(emails)) for phone, emails in sorted(by_phone.items())] + \
+        [Person(email, None, (email,)) for email in lone]

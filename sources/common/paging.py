@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -39,3 +39,12 @@ def numbered_pages(fetch: Callable[[int], list[dict[str, Any]]], concurrency: in
                 if full_page is not None and len(page) < full_page:
                     return
             number += concurrency
+
+
+def fetch_each(pool: ThreadPoolExecutor, fetch: Callable[[Any], Any], items: Sequence[Any],
+               batch_size: int) -> Iterator[list[tuple[Any, Any]]]:
+    """(item, answer) pairs, `batch_size` items at a time, fetched by the pool's workers: the
+    one-request-per-record reads of the APIs that cannot list (DM Champ, Chatrace)."""
+    for start in range(0, len(items), batch_size):
+        batch = items[start:start + batch_size]
+        yield list(zip(batch, pool.map(fetch, batch)))

@@ -34,7 +34,7 @@ def tables(pages: Iterable[list[dict[str, Any]]], shape: Shape, key: str, *,
         if missing:
             shape.problems[f"{key}: missing, record not loaded"] += missing
             table = table.filter(keyed)
-        table = _key_not_null(table, key)
+        table = require_keys(table, (key,))
         if scan is not None:
             scan.saw(table.column(key))
         if cursor is not None:
@@ -64,7 +64,13 @@ def _changed(table: pa.Table, key: str, fingerprints: dict[str, str]) -> pa.Tabl
     return table.filter(pa.array(changed, pa.bool_())).drop_columns(["_digest"])
 
 
-def _key_not_null(table: pa.Table, key: str) -> pa.Table:
-    """Declare the key column non-nullable, as dlt's primary-key hint has it."""
-    position = table.schema.get_field_index(key)
-    return table.cast(table.schema.set(position, table.schema.field(key).with_nullable(False)))
+def require_keys(table: pa.Table, columns: str | tuple[str, ...]) -> pa.Table:
+    """Declare primary-key columns non-nullable, as dlt's primary-key hint has them; rows
+    missing one are dropped (the caller counts them)."""
+    names = (columns,) if isinstance(columns, str) else columns
+    for name in names:
+        table = table.filter(pc.is_valid(table.column(name)))
+    schema = table.schema
+    for name in names:
+        schema = schema.set(schema.get_field_index(name), schema.field(name).with_nullable(False))
+    return table.cast(schema)

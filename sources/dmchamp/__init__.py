@@ -42,8 +42,9 @@ import pyarrow as pa
 from dlt.sources import DltResource, DltSource
 
 from sources.common.http import ApiClient
-from sources.common.known_people import known_people
-from sources.common.resources import tables
+from sources.common.known_people import group_people, known_people
+from sources.common.paging import fetch_each
+from sources.common.resources import require_keys, tables
 from sources.common.run import SyncRun
 from sources.dmchamp.helpers import (
     CONTACT_COLUMNS,
@@ -53,8 +54,6 @@ from sources.dmchamp.helpers import (
     Answer,
     ContactCursors,
     Previous,
-    fetch_each,
-    group_people,
     look_up,
     read_previous,
     to_ask,
@@ -144,7 +143,7 @@ def dmchamp_source(directory: Directory, batch_size: int, lag_seconds: int) -> l
         pages = (_tag_records(batch) for batch in directory.each("/contacts/tags/{}", batch_size))
         for page in tables(pages, shape("contact_tags", TAG_COLUMNS), "tag_id", scan=scan,
                            fingerprints=fingerprints, deletable=True):
-            yield _required(page, ("contact_id", "name"))
+            yield require_keys(page, ("contact_id", "name"))
         # A tag removed and added again must load again: forget what the scan did not see.
         seen = set(scan.seen().column("id").to_pylist())
         for tag_id in [t for t in fingerprints if t not in seen]:
@@ -169,16 +168,6 @@ def dmchamp_source(directory: Directory, batch_size: int, lag_seconds: int) -> l
                           cursor=cursors, scan=scan, deletable=True)  # type: ignore[arg-type]
 
     return [lookups, contacts, contact_tags, messages]
-
-
-def _required(table: pa.Table, columns: tuple[str, ...]) -> pa.Table:
-    """Declare primary-key columns non-nullable, as dlt has them (a tag with no name has no
-    tag_id and never gets here)."""
-    schema = table.schema
-    for name in columns:
-        position = schema.get_field_index(name)
-        schema = schema.set(position, schema.field(name).with_nullable(False))
-    return table.cast(schema)
 
 
 def _batches(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:

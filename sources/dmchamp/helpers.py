@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +13,7 @@ import pyarrow as pa
 
 from sources.common.cursor import Cursor
 from sources.common.http import ApiClient, RequestFailed
-from sources.common.known_people import KnownPerson
+from sources.common.known_people import Person
 from sources.common.records import Column
 
 SQL_DIR = Path(__file__).resolve().parent
@@ -58,33 +57,6 @@ def iso_now() -> str:
 
 
 # -- who to ask ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Person:
-    """One lookup: a known phone with the emails seen beside it, or an email alone."""
-
-    key: str  # the phone, else the email
-    phone: str | None
-    emails: tuple[str, ...]
-
-    def values(self) -> tuple[str, ...]:
-        return ((self.phone,) if self.phone else ()) + self.emails
-
-
-def group_people(known: Sequence[KnownPerson]) -> list[Person]:
-    """One lookup per phone (its emails are the fallback); an email seen without a phone is
-    asked alone unless some phone already carries it."""
-    by_phone: dict[str, list[str]] = {}
-    for person in known:
-        if person.phone_e164:
-            emails = by_phone.setdefault(person.phone_e164, [])
-            if person.email and person.email not in emails:
-                emails.append(person.email)
-    covered = {email for emails in by_phone.values() for email in emails}
-    lone = sorted({p.email for p in known if not p.phone_e164 and p.email and p.email not in covered})
-    return [Person(phone, phone, tuple(emails)) for phone, emails in sorted(by_phone.items())] + \
-        [Person(email, None, (email,)) for email in lone]
-
 
 @dataclass
 class Previous:
@@ -175,14 +147,6 @@ def _ask(api: ApiClient, params: dict[str, str]) -> Any:
             return _REJECTED
         raise
     return body.get("contactId") if isinstance(body, dict) else None
-
-
-def fetch_each(pool: ThreadPoolExecutor, fetch: Callable[[str], Any], ids: Sequence[str],
-               batch_size: int) -> Iterator[list[tuple[str, Any]]]:
-    """(id, answer) pairs, `batch_size` ids at a time, fetched by the pool's workers."""
-    for start in range(0, len(ids), batch_size):
-        batch = ids[start:start + batch_size]
-        yield list(zip(batch, pool.map(fetch, batch)))
 
 
 # -- messages --------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.sources import DltResource, DltSource
 
+from sources.common.cursor import scan_cursor
 from sources.common.http import ApiClient
 from sources.common.records import Column
 from sources.common.resources import tables
@@ -67,11 +68,10 @@ from sources.whautomate.helpers import (
     SEGMENT_COLUMNS,
     MessageLog,
     MessagesScan,
-    fetch_each,
     fetch_messages,
     listing,
     loaded_message_ids,
-    scan_cursor,
+    still_existing,
     unseen_ids,
 )
 
@@ -113,8 +113,9 @@ def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency:
             changed: dict[str, Any] = (
                 {"cursor": scan_cursor(state, lag_seconds)} if stamped
                 else {"fingerprints": state.setdefault("fingerprints", {})})
-            yield from _marking(scan, state, tables(
-                pages(path), table_shape, "id", scan=scan, deletable=True, **changed))
+            for table in tables(pages(path), table_shape, "id", scan=scan, deletable=True, **changed):
+                state["loaded"] = True  # the table exists: later runs check what scans skip
+                yield table
             if existed:  # (after a full refresh the old table goes at load: nothing to check)
                 yield from tables([skipped(name, path, scan)], table_shape, "id", scan=scan,
                                   deletable=True, fingerprints=changed.get("fingerprints"))
@@ -127,7 +128,7 @@ def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency:
         that answers was skipped by a listing that shifted under a deletion while it was
         read, and loads as it is now (its change may be older than the cursor's window)."""
         with ThreadPoolExecutor(concurrency) as pool:
-            return fetch_each(api, pool, path, unseen_ids(run.warehouse, name, scan))
+            return still_existing(api, pool, path, unseen_ids(run.warehouse, name, scan))
 
     def follow_with_messages(contacts_scan: Scan) -> None:
         log.existed = bool(dlt.current.source_state().get("messages_loaded"))
@@ -159,13 +160,3 @@ def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency:
         scanned("contact_tags", "/contactTags", CONTACT_TAG_COLUMNS),
         scanned("segments", "/segments", SEGMENT_COLUMNS, stamped=False),  # no timestamps
     ]
-
-
-def _marking(scan: Scan, state: dict[str, Any], pages: Iterator[pa.Table]) -> Iterator[pa.Table]:
-    """Yield the pages; the scan of a table that never got a row stays incomplete, so the
-    runner does not mark deletions in a table that does not exist."""
-    for page in pages:
-        state["loaded"] = True
-        yield page
-    if not state.get("loaded"):
-        scan.complete = False

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from sources.common.cursor import Cursor
 from sources.common.http import ApiClient, RequestFailed
 from sources.common.paging import numbered_pages
 from sources.common.records import JSON_TEXT, Column
@@ -88,14 +86,6 @@ def listing(api: ApiClient, path: str, page_size: int, concurrency: int) -> Iter
     return numbered_pages(fetch, concurrency)
 
 
-def scan_cursor(state: dict[str, Any], lag_seconds: int) -> Cursor:
-    """A client-side cursor on updated_at whose window reaches back over the whole previous
-    scan: a record changed after the scan had read its page carries a stamp older than the
-    newest one that scan saw, and must still be caught."""
-    lag = timedelta(seconds=lag_seconds + float(state.get("scan_seconds", 0.0)))
-    return Cursor(state.setdefault("updated", {}), "id", "updated_at", lag)
-
-
 @dataclass
 class MessageLog:
     """Whether raw_whautomate.messages exists once this run has loaded: it did before (source
@@ -166,7 +156,7 @@ def unseen_ids(warehouse: Path, table: str, scan: Scan) -> list[str]:
         return [str(row[0]) for row in con.execute(_sql("unseen").format(table=table)).fetchall()]
 
 
-def fetch_each(api: ApiClient, pool: ThreadPoolExecutor, path: str,
+def still_existing(api: ApiClient, pool: ThreadPoolExecutor, path: str,
                ids: Sequence[str]) -> list[dict[str, Any]]:
     """The records at `path/<id>` that still exist (404: deleted)."""
     answers = pool.map(lambda record_id: api.get_json(f"{path}/{record_id}", accept=(404,)), ids)
