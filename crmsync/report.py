@@ -36,15 +36,24 @@ def sync_progress(enabled: bool) -> Iterator[object]:
 
 
 def sync_summary(results: dict[str, ProviderResult], warehouse: Path) -> None:
+    """One line per provider and table: rows loaded, rows newly marked deleted, problems."""
     table = Table(title=f"crmsync sync → {warehouse}")
-    for column in ("provider", "status", "rows loaded", "marked deleted", "problems", "requests", "seconds"):
-        table.add_column(column, justify="right" if column in ("requests", "seconds") else "left")
+    for column, justify in (("provider", "left"), ("table", "left"), ("loaded", "right"),
+                            ("deleted", "right"), ("problems", "right")):
+        table.add_column(column, justify=justify)
     for provider, result in results.items():
-        rows = "\n".join(f"{t}: {n:,}" for t, n in sorted(result.rows.items())) or "0"
-        deleted = "\n".join(f"{t}: {n:,}" for t, n in sorted(result.deleted.items())) or "-"
-        problems = "\n".join(f"{t}: {sum(p.values()):,}" for t, p in sorted(result.problems.items())) or "-"
-        status = "[green]ok[/]" if result.status == "ok" else f"[red]failed[/]\n{result.error}"
-        table.add_row(provider, status, rows, deleted, problems, f"{result.requests:,}", f"{result.seconds:.1f}")
+        status = (f"{provider}\n[green]ok[/] {result.seconds:.1f}s, {result.requests:,} requests"
+                  if result.status == "ok" else f"{provider}\n[red]failed[/]")
+        names = sorted(set(result.rows) | set(result.deleted) | set(result.problems)) or ["-"]
+        for position, name in enumerate(names):
+            problems = sum(result.problems.get(name, {}).values())
+            table.add_row(status if position == 0 else "", name, f"{result.rows.get(name, 0):,}",
+                          f"{result.deleted.get(name, 0):,}" if result.deleted.get(name) else "",
+                          f"{problems:,}" if problems else "",
+                          end_section=position == len(names) - 1)
+        if result.error:
+            table.add_row("", f"[red]{result.error}[/]", "", "", "", end_section=True)
     stdout.print(table)
-    stdout.print(f"Open the warehouse: .venv/bin/python -c \"import duckdb; "
-                 f"duckdb.connect('{warehouse}', read_only=True).sql('SHOW ALL TABLES').show()\"")
+    stdout.print("Open the warehouse read-only while nothing writes to it:")
+    stdout.print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{warehouse}', "
+                 f"read_only=True).sql('SHOW ALL TABLES').show()\"", soft_wrap=True)
