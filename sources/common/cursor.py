@@ -27,6 +27,7 @@ class Cursor:
         self._recent: dict[str, str] = dict(state.get("recent", {}))
         self._seen_newest = self._newest
         self._seen_recent: dict[str, str] = {}
+        self._prune_at = 10_000
 
     @property
     def start(self) -> datetime | None:
@@ -69,6 +70,9 @@ class Cursor:
         near = table.filter(pc.fill_null(pc.greater_equal(stamps, pa.scalar(floor, stamps.type)), False))
         for key, stamp in zip(near.column(self.key).to_pylist(), near.column(self.column).to_pylist()):
             self._seen_recent[str(key)] = _iso(stamp)
+        if len(self._seen_recent) > self._prune_at:  # a long scan: forget what fell behind
+            self._seen_recent = {k: v for k, v in self._seen_recent.items() if _parse(v) >= floor}
+            self._prune_at = max(10_000, 2 * len(self._seen_recent))
 
 
 def _iso(value: datetime | None) -> str | None:
