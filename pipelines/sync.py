@@ -19,6 +19,7 @@ from typing import Any
 import dlt
 import duckdb
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from crmsync.errors import UserError
 from sources import PROVIDERS
@@ -83,7 +84,7 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
         source = module.build_source(settings, run)
         pipeline = dlt.pipeline(
             pipeline_name=f"crmsync_{provider}",
-            destination=dlt.destinations.duckdb(str(warehouse)),
+            destination=warehouse_destination(warehouse),
             dataset_name=f"raw_{provider}",
             pipelines_dir=str(pipelines_dir(warehouse)),
         )
@@ -103,6 +104,14 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
     result.requests, result.retries = counts["requests"], counts["retries"]
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def warehouse_destination(warehouse: Path) -> dlt.destinations.duckdb:
+    """The DuckDB destination, with a memory cap: merging a large load otherwise takes memory
+    in proportion to the rows (DuckDB spills to disk past the cap instead)."""
+    credentials = DuckDbCredentials(str(warehouse))
+    credentials.global_config = {"memory_limit": dlt.config.get("warehouse.memory_limit", str) or "512MB"}
+    return dlt.destinations.duckdb(credentials)
 
 
 def mark_deleted(warehouse: Path, dataset: str, run: SyncRun) -> dict[str, int]:
