@@ -33,6 +33,9 @@ Sandbox = Annotated[Optional[str], typer.Option(
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 Providers = Annotated[Optional[list[str]], typer.Option(
     "--provider", help="Only this provider (repeatable).")]
+Transforms = Annotated[Optional[Path], typer.Option(
+    "--transforms", envvar="CRMSYNC_TRANSFORMS",
+    help="Folder of the SQL models and segments (default: the project's transforms/).")]
 DEFAULT_WAREHOUSE = Path("crmsync.duckdb")
 
 
@@ -93,11 +96,22 @@ def sync(
 @app.command()
 def transform(
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
-    select: Annotated[Optional[list[str]], typer.Option(help="Only this model (repeatable).")] = None,
+    select: Annotated[Optional[list[str]], typer.Option(
+        help="Only this model and the models it reads (repeatable); segments are left as they are.")] = None,
+    transforms: Transforms = None,
     json_output: Json = False,
 ) -> None:
-    """Build the customer model and the segments from the raw data."""
-    raise NotBuiltYet("transform", 4)
+    """Build the customer model and the segments from the raw data (all or nothing)."""
+    from crmsync.report import transform_summary
+    from transforms.runner import DEFAULT_ROOT, run_transforms
+
+    result = run_transforms(warehouse, transforms or DEFAULT_ROOT, select)
+    if json_output:
+        print_json(result.as_dict())
+    else:
+        transform_summary(result, warehouse)
+    if result.status != "ok":
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -139,15 +153,35 @@ def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, json_output: Json = False) 
 
 
 @segments_app.command("list")
-def segments_list(warehouse: Warehouse = DEFAULT_WAREHOUSE, json_output: Json = False) -> None:
+def segments_list(warehouse: Warehouse = DEFAULT_WAREHOUSE, transforms: Transforms = None,
+                  json_output: Json = False) -> None:
     """Every segment: size, change since the last run, push targets."""
-    raise NotBuiltYet("segments list", 4)
+    from crmsync.report import segments_overview
+    from transforms.runner import DEFAULT_ROOT
+    from transforms.segments import segment_overview
+
+    statuses = segment_overview(warehouse, transforms or DEFAULT_ROOT)
+    if json_output:
+        print_json({"segments": [status.as_dict() for status in statuses]})
+    else:
+        segments_overview(statuses)
 
 
 @segments_app.command("show")
-def segments_show(name: str, limit: int = 20, warehouse: Warehouse = DEFAULT_WAREHOUSE) -> None:
-    """The members of one segment."""
-    raise NotBuiltYet("segments show", 4)
+def segments_show(
+    name: Annotated[str, typer.Argument(help="The segment (its file name without .sql).")],
+    limit: Annotated[int, typer.Option(help="Show at most this many members.")] = 20,
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    transforms: Transforms = None,
+) -> None:
+    """The members of one segment, with their best name, phone and email."""
+    from crmsync.report import segment_members as show_members
+    from transforms.runner import DEFAULT_ROOT
+    from transforms.segments import segment_members
+
+    if limit < 0:
+        raise UserError("--limit must be 0 or more")
+    show_members(name, *segment_members(warehouse, transforms or DEFAULT_ROOT, name, limit))
 
 
 @app.command()

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipelines.sync import ProviderResult
+
+if TYPE_CHECKING:
+    from transforms.runner import TransformResult
+    from transforms.segments import SegmentStatus
 
 stderr = Console(stderr=True)
 stdout = Console()
@@ -57,3 +62,65 @@ def sync_summary(results: dict[str, ProviderResult], warehouse: Path) -> None:
     stdout.print("Open the warehouse read-only while nothing writes to it:")
     stdout.print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{warehouse}', "
                  f"read_only=True).sql('SHOW ALL TABLES').show()\"", soft_wrap=True)
+
+
+def transform_summary(result: TransformResult, warehouse: Path) -> None:
+    """The models built (rows, seconds), the tests that did not pass, the segments, the verdict."""
+    models = Table(title=f"crmsync transform → {warehouse}")
+    for column, justify in (("model", "left"), ("as", "left"), ("rows", "right"), ("seconds", "right"),
+                            ("tests", "left")):
+        models.add_column(column, justify=justify)
+    for model in result.models:
+        tests = [t for t in result.tests if t.model == model.name]
+        passed = sum(t.status == "pass" for t in tests)
+        verdict = f"[green]{passed} passed[/]" if passed == len(tests) else f"[red]{len(tests) - passed} failed[/]"
+        models.add_row(model.name, model.materialized + (" (empty: raw table missing)" if model.empty else ""),
+                       f"{model.rows:,}", f"{model.seconds:.2f}", verdict if tests else "")
+    stdout.print(models)
+    from transforms.runner import tests_failed_message
+
+    for test in result.failed_tests:
+        stdout.print(f"✗ {test.message}", soft_wrap=True, highlight=False, markup=False, style="red")
+    if result.segments:
+        stdout.print(segment_sizes(result))
+    if result.status == "ok":
+        stdout.print(f"[green]ok[/] in {result.seconds:.1f}s")
+        return
+    # The failing tests are printed above in full; a build error is said here.
+    tests_only = result.failed_tests and result.error == tests_failed_message(result.failed_tests)
+    cause = f"{len(result.failed_tests)} data test(s) failed" if tests_only else result.error
+    stdout.print(f"[red]failed[/], rolled back: the warehouse keeps the previous run's models and segments. "
+                 f"{cause}", soft_wrap=True, highlight=False)
+
+
+def segment_sizes(result: TransformResult) -> Table:
+    table = Table(title="segments")
+    for column, justify in (("segment", "left"), ("size", "right"), ("entered", "right"), ("left", "right")):
+        table.add_column(column, justify=justify)
+    for name, segment in result.segments.items():
+        table.add_row(name, f"{segment.size:,}", f"+{segment.entered:,}", f"-{segment.left:,}")
+    return table
+
+
+def segments_overview(statuses: list[SegmentStatus]) -> None:
+    """`segments list`: name, size, change in the latest run, push targets."""
+    table = Table(title="segments")
+    for column, justify in (("segment", "left"), ("size", "right"), ("change", "right"), ("push to", "left")):
+        table.add_column(column, justify=justify)
+    for status in statuses:
+        change = f"+{status.entered:,} -{status.left:,}" if status.last_run else "not built yet"
+        size = f"{status.size:,}" if status.size is not None else "-"
+        push = "\n".join(str(target) for target in status.segment.push.values()) or "-"
+        table.add_row(f"{status.segment.name}\n[dim]{status.segment.description}[/]", size, change, push,
+                      end_section=True)
+    stdout.print(table)
+
+
+def segment_members(name: str, columns: list[str], rows: list[tuple], total: int) -> None:
+    """`segments show`: the first members with their name, phone and email."""
+    table = Table(title=f"{name}: {len(rows):,} of {total:,} members")
+    for column in columns:
+        table.add_column(column, no_wrap=column == "person_id")
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    stdout.print(table)

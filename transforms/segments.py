@@ -1,0 +1,225 @@
+"""Segments: `segments/<name>.sql` files, one SELECT returning `person_id` each.
+
+A segment's header says what it is and where it is pushed, one line per provider:
+
+    -- description: Customers whose paid orders add up to 500 or more
+    -- push: chatman segment "High value"
+    -- push: dmchamp list list_high_value
+    -- push: whautomate tag "high-value"
+    -- push: waabot group "High value"
+    -- push: chatrace tag "high_value"
+
+Each run writes `crm.segment_members` (segment, person_id: who is in each segment now),
+keeps `crm.segment_history` (segment, person_id, entered_at, left_at: one row per stay, so a
+person who leaves and comes back has two rows) and adds a row per segment to
+`crm.segment_runs` (run_at, segment, size, entered, left), which says what changed in the
+latest run even when nothing did.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from crmsync.errors import UserError
+from transforms.checks import literal, quote
+from transforms.models import open_warehouse, parse_select, read_header, relations
+
+SQL = Path(__file__).parent / "sql"
+PUSH_KINDS = {"chatman": "segment", "dmchamp": "list", "whautomate": "tag", "waabot": "group",
+              "chatrace": "tag"}
+PUSH_FORMS = ('chatman segment "<name>"; dmchamp list <listId>; whautomate tag "<tag>"; '
+              'waabot group "<group title>"; chatrace tag "<tag>"')
+# DM Champ list ids are bare tokens; every other target is a quoted name.
+PUSH_LINE = re.compile(r'(?P<provider>\w+)\s+(?P<kind>\w+)\s+(?:"(?P<quoted>[^"]+)"|(?P<bare>[^\s"]+))$')
+
+
+@dataclass(frozen=True)
+class PushTarget:
+    provider: str
+    kind: str  # segment (Chatman), list (DM Champ), tag (Whautomate, Chatrace), group (Waabot)
+    name: str  # the Chatman segment, DM Champ list id, tag or group title
+
+    def __str__(self) -> str:
+        """As the header line writes it: `chatman segment "High value"`, `dmchamp list list_x`."""
+        name = self.name if self.provider == "dmchamp" else f'"{self.name}"'
+        return f"{self.provider} {self.kind} {name}"
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    description: str
+    push: dict[str, PushTarget]  # provider -> where the segment goes there
+    path: Path
+    sql: str = field(repr=False)
+
+
+@dataclass
+class SegmentResult:
+    """One segment in one run: its size and who entered and left it."""
+
+    size: int
+    entered: int
+    left: int
+    push: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SegmentStatus:
+    """What `segments list` shows: the file's segment and its latest run, if any."""
+
+    segment: Segment
+    size: int | None = None
+    entered: int | None = None
+    left: int | None = None
+    last_run: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.segment.name, "description": self.segment.description,
+                "size": self.size, "entered": self.entered, "left": self.left, "last_run": self.last_run,
+                "push": {p: str(t) for p, t in self.segment.push.items()}}
+
+
+def load_segments(folder: Path) -> list[Segment]:
+    """Every segment file of `folder`, by name; a file that does not parse is a UserError."""
+    return [load_segment(path) for path in sorted(folder.glob("*.sql"))] if folder.is_dir() else []
+
+
+def load_segment(path: Path) -> Segment:
+    text = path.read_text()
+    _, sql = parse_select(path, text)
+    header = read_header(text)
+    descriptions = [value for key, value in header if key == "description"]
+    push: dict[str, PushTarget] = {}
+    for key, value in header:
+        if key != "push":
+            continue
+        target = parse_push(path, value)
+        if target.provider in push:
+            raise UserError(f"{path}: two push lines for {target.provider}")
+        push[target.provider] = target
+    return Segment(name=path.stem, description=descriptions[-1] if descriptions else "", push=push,
+                   path=path, sql=sql)
+
+
+def parse_push(path: Path, line: str) -> PushTarget:
+    """`chatman segment "Name"` -> PushTarget; anything else names the file and the line."""
+    match = PUSH_LINE.match(line.strip())
+    expected = PUSH_KINDS.get(match.group("provider")) if match else None
+    quoted = match is not None and match.group("quoted") is not None
+    # Every target is a quoted name except DM Champ's, a bare list id.
+    if not match or match.group("kind") != expected or quoted == (match.group("provider") == "dmchamp"):
+        raise UserError(f"{path}: bad push line {line!r}; write one of: {PUSH_FORMS}")
+    return PushTarget(match.group("provider"), expected, match.group("quoted") or match.group("bare"))
+
+
+def build_segments(con: duckdb.DuckDBPyConnection, segments: list[Segment],
+                   run_at: datetime) -> dict[str, SegmentResult]:
+    """Write members, history and the run's row per segment, inside the caller's transaction."""
+    for segment in segments:
+        require_person_id(con, segment)
+    try:
+        return write_members(con, segments, run_at)
+    except duckdb.Error as error:  # a segment failing on the data (a bad cast...): the run fails
+        raise SegmentFailed(f"segments ({', '.join(s.name for s in segments)}): {first_line(error)}") from None
+
+
+def write_members(con: duckdb.DuckDBPyConnection, segments: list[Segment],
+                  run_at: datetime) -> dict[str, SegmentResult]:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _segment_now AS {members_sql(segments)}")
+    con.execute("CREATE SCHEMA IF NOT EXISTS crm")
+    con.execute("CREATE OR REPLACE TABLE crm.segment_members AS "
+                "SELECT segment, person_id FROM _segment_now ORDER BY segment, person_id")
+    con.execute(sql_file("segment_tables"))
+    left = Counter(row[0] for row in con.execute(sql_file("segment_left"), {"run_at": run_at}).fetchall())
+    entered = Counter(row[0] for row in con.execute(sql_file("segment_entered"), {"run_at": run_at}).fetchall())
+    sizes = dict(con.execute("SELECT segment, count(*) FROM _segment_now GROUP BY segment").fetchall())
+    results = {s.name: SegmentResult(size=sizes.get(s.name, 0), entered=entered[s.name], left=left[s.name],
+                                     push={p: str(t) for p, t in s.push.items()}) for s in segments}
+    if results:
+        con.executemany('INSERT INTO crm.segment_runs (run_at, segment, size, entered, "left") '
+                        'VALUES (?, ?, ?, ?, ?)', [[run_at, name, r.size, r.entered, r.left]
+                                                   for name, r in results.items()])
+    con.execute("DROP TABLE _segment_now")
+    return results
+
+
+def require_person_id(con: duckdb.DuckDBPyConnection, segment: Segment) -> None:
+    """A segment must return a person_id column; say so naming the file, before it is used."""
+    try:
+        columns = [d[0] for d in con.execute(f"SELECT * FROM (\n{segment.sql}\n) LIMIT 0").description]
+    except duckdb.Error as error:
+        raise SegmentFailed(f"{segment.path}: {first_line(error)}") from None
+    if "person_id" not in (c.lower() for c in columns):
+        raise UserError(f"{segment.path}: returns no person_id column (it returns {', '.join(columns)})")
+
+
+def members_sql(segments: list[Segment]) -> str:
+    """Every segment's distinct, non-null person_ids with the segment's name, as one query."""
+    if not segments:
+        return "SELECT CAST(NULL AS VARCHAR) AS segment, CAST(NULL AS VARCHAR) AS person_id WHERE false"
+    return "\nUNION ALL\n".join(
+        f"SELECT DISTINCT {literal(s.name)} AS segment, person_id FROM (\n{s.sql}\n) AS {quote(s.name)} "
+        f"WHERE person_id IS NOT NULL" for s in segments)
+
+
+class SegmentFailed(Exception):
+    """A segment's SQL failed in DuckDB: the run fails (exit 1) naming the file."""
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def sql_file(name: str) -> str:
+    return (SQL / f"{name}.sql").read_text()
+
+
+def segment_overview(warehouse: Path, root: Path) -> list[SegmentStatus]:
+    """Every segment file with its size and change in the latest run (None before any run)."""
+    segments = load_segments(root / "segments")
+    with open_warehouse(warehouse, read_only=True) as con:
+        latest = {}
+        if "crm.segment_runs" in relations(con):
+            latest = {row[0]: row[1:] for row in con.execute(sql_file("segment_overview")).fetchall()}
+    return [SegmentStatus(s, *latest[s.name]) if s.name in latest else SegmentStatus(s) for s in segments]
+
+
+def segment_members(warehouse: Path, root: Path, name: str, limit: int) -> tuple[list[str], list[tuple], int]:
+    """(columns, up to `limit` members with their name/phone/email from crm.people, total members)."""
+    known = {s.name for s in load_segments(root / "segments")}
+    with open_warehouse(warehouse, read_only=True) as con:
+        if not "crm.segment_members" in relations(con):
+            raise UserError(f"{warehouse}: no segments built yet; run crmsync transform")
+        built = {r[0] for r in con.execute("SELECT DISTINCT segment FROM crm.segment_members").fetchall()}
+        if name not in known | built:
+            raise UserError(f"unknown segment {name!r}; known: {', '.join(sorted(known | built)) or 'none'}")
+        total = con.execute("SELECT count(*) FROM crm.segment_members WHERE segment = ?", [name]).fetchone()[0]
+        people = person_columns(con)
+        select = ", ".join(["m.person_id"] + [f"p.{quote(c)}" for c in people])
+        join = "LEFT JOIN crm.people AS p USING (person_id)" if people else ""
+        cursor = con.execute(f"SELECT {select} FROM crm.segment_members AS m {join} "
+                             f"WHERE m.segment = ? ORDER BY m.person_id LIMIT ?", [name, limit])
+        return [d[0] for d in cursor.description], cursor.fetchall(), total
+
+
+def person_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """crm.people's name, phone and email columns (whatever the model calls them), in its order."""
+    if not "crm.people" in relations(con):
+        return []
+    columns = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = 'crm' "
+                                         "AND table_name = 'people' ORDER BY column_index").fetchall()]
+    return [c for c in columns if c != "person_id" and any(w in c.lower() for w in ("name", "phone", "email"))]
+
+
