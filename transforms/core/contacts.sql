@@ -1,0 +1,32 @@
+-- materialized: table
+-- crm.contacts: one row per provider contact, live and deleted, with its person.
+-- A live contact's person comes from identity resolution. A deleted contact took no part in
+-- it (it may not bridge two people); it is attached to the person of a live contact that
+-- shares its phone or email (the smallest person_id when several), else its person_id is NULL.
+WITH attached AS (
+    SELECT d.contact_key, min(i.person_id) AS person_id
+    FROM crm.identity_edges AS d
+    JOIN crm.identity_edges AS e ON e.identity_key = d.identity_key AND e.live
+    JOIN crm.identities AS i ON i.contact_key = e.contact_key
+    WHERE NOT d.live
+    GROUP BY d.contact_key
+)
+SELECT
+    coalesce(i.person_id, a.person_id) AS person_id,
+    c.provider,
+    c.contact_id,
+    c.phone_raw,
+    c.calling_code,
+    c.phone_e164,
+    c.email,
+    c.first_name,
+    c.last_name,
+    c.full_name,
+    c.opted_in,
+    c.tags,
+    c.created_at,
+    c.updated_at,
+    c.deleted_at
+FROM crm.contact_records AS c
+LEFT JOIN crm.identities AS i ON i.contact_key = c.contact_key
+LEFT JOIN attached AS a ON a.contact_key = c.contact_key
