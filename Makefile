@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/crmsync sync --sandbox --warehouse crmsync.duckdb
+	$(BIN)/crmsync transform --warehouse crmsync.duckdb
+	$(BIN)/crmsync segments list --warehouse crmsync.duckdb
 
 test: install
 	$(BIN)/python -m pytest -q -m "not slow"
