@@ -34,12 +34,17 @@ from sources.common.run import SyncRun
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
-    api = run.client(ApiClient(
+    api = api_client(settings, run)
+    return chatman_source(api, run, settings["page_size"], settings["campaign_ids"],
+                          settings["lag_seconds"], settings["full_scan_hours"])
+
+
+def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
+    """The one client of a run (sync or push): one rate budget for every request."""
+    return run.client(ApiClient(
         "chatman", settings["base_url"], auth_setting="api_key",
         headers={"Authorization": f"Bearer {settings['api_key']}"},
         per_second=settings["requests_per_second"]))
-    return chatman_source(api, run, settings["page_size"], settings["campaign_ids"],
-                          settings["lag_seconds"], settings["full_scan_hours"])
 
 
 @dlt.source(name="chatman", max_table_nesting=0)

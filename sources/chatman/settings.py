@@ -10,4 +10,7 @@ SETTINGS = (
     Setting("campaign_ids", default=[]),  # campaign ids are not discoverable: list them
     Setting("lag_seconds", default=300),  # re-ask this much before the cursor (late writes)
     Setting("full_scan_hours", default=24.0),  # how often a full scan marks deletions
+    # Push: subscribe/unsubscribe take at most 1000 user_ids a call (the API's maximum).
+    Setting("push_batch_size", default=1000),
+    Setting("push_concurrency", default=2),  # push calls in flight, within the rate budget
 )

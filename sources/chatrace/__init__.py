@@ -111,10 +111,7 @@ class Options:
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
-    api = run.client(ApiClient(
-        "chatrace", settings["base_url"], auth_setting="access_token",
-        headers={"X-ACCESS-TOKEN": settings["access_token"]},
-        per_second=settings["requests_per_second"]))
+    api = api_client(settings, run)
     options = Options(max(1, settings["page_size"]), max(1, settings["concurrency"]),
                       settings["lag_seconds"],
                       timedelta(hours=settings["comments_full_refresh_hours"]),
@@ -122,6 +119,14 @@ def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
     reach = Reach(api, run, options, settings["default_region"] or None,
                   timedelta(hours=settings["recheck_missing_hours"]))
     return chatrace_source(api, run, reach, options)
+
+
+def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
+    """The one client of a run (sync or push): one rate budget for every request."""
+    return run.client(ApiClient(
+        "chatrace", settings["base_url"], auth_setting="access_token",
+        headers={"X-ACCESS-TOKEN": settings["access_token"]},
+        per_second=settings["requests_per_second"]))
 
 
 @dataclass

@@ -17,4 +17,5 @@ SETTINGS = (
     Setting("comments_full_refresh_hours", default=24.0),
     Setting("recheck_missing_hours", default=24.0),  # how often known people not found are asked again
     Setting("final_order_statuses", default=[10, 13]),  # orders in these statuses never change
+    Setting("push_concurrency", default=8),  # push calls in flight (one contact per call)
 )

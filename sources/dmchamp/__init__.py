@@ -61,13 +61,18 @@ from sources.dmchamp.helpers import (
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
-    api = run.client(ApiClient(
-        "dmchamp", settings["base_url"], auth_setting="api_key",
-        params={"apiKey": settings["api_key"]}, per_second=settings["requests_per_second"]))
+    api = api_client(settings, run)
     directory = Directory(api, run, settings["default_region"] or None,
                           timedelta(hours=settings["recheck_missing_hours"]),
                           max(1, settings["concurrency"]))
     return dmchamp_source(directory, settings["batch_size"], settings["lag_seconds"])
+
+
+def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
+    """The one client of a run (sync or push): one rate budget for every request."""
+    return run.client(ApiClient(
+        "dmchamp", settings["base_url"], auth_setting="api_key",
+        params={"apiKey": settings["api_key"]}, per_second=settings["requests_per_second"]))
 
 
 @dataclass

@@ -11,4 +11,5 @@ SETTINGS = (
     Setting("lag_seconds", default=300),  # messages: re-read this much before a contact's newest
     Setting("batch_size", default=200),  # contacts per loaded arrow table
     Setting("default_region", default=""),  # ISO region (e.g. "NG") for national phone numbers
+    Setting("push_concurrency", default=8),  # push calls in flight (one contact per call)
 )

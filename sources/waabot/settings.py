@@ -14,4 +14,5 @@ SETTINGS = (
     Setting("instance_credentials_in", default="query"),
     Setting("lag_seconds", default=300),  # re-read this much before the cursor (late writes)
     Setting("chunk_size", default=5000),  # records turned into one arrow table at a time
+    Setting("push_concurrency", default=4),  # push calls in flight (one record per call)
 )

@@ -11,4 +11,5 @@ SETTINGS = (
     # Changes are judged client-side on updatedAt: re-read this much (clock skew, late writes)
     # before the newest change seen, on top of how long the previous scan took.
     Setting("lag_seconds", default=300),
+    Setting("push_concurrency", default=4),  # push calls in flight (one contact per call)
 )
