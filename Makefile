@@ -21,9 +21,11 @@ demo: install
 	$(BIN)/crmsync segments list --warehouse crmsync.duckdb
 
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-all: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 clean:
