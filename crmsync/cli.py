@@ -123,10 +123,23 @@ def push(
         help="Apply removals the mass-removal guard would hold back.")] = False,
     sandbox: Sandbox = None,
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    transforms: Transforms = None,
     json_output: Json = False,
 ) -> None:
     """Push segment membership changes back to the providers."""
-    raise NotBuiltYet("push", 5)
+    from crmsync.report import push_summary
+    from crmsync.sandbox_link import linked_sandbox
+    from pipelines.push import push as run_push
+    from transforms.runner import DEFAULT_ROOT
+
+    with linked_sandbox(sandbox):
+        result = run_push(warehouse, segment, provider, dry_run, allow_mass_removal, transforms or DEFAULT_ROOT)
+    if json_output:
+        print_json(result.as_dict())
+    else:
+        push_summary(result, warehouse)
+    if result.status != "ok":
+        raise typer.Exit(1)
 
 
 @app.command()

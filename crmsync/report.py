@@ -14,6 +14,7 @@ from rich.table import Table
 from pipelines.sync import ProviderResult
 
 if TYPE_CHECKING:
+    from pipelines.push import PushResult, TargetResult
     from transforms.runner import TransformResult
     from transforms.segments import SegmentStatus
 
@@ -124,3 +125,49 @@ def segment_members(name: str, columns: list[str], rows: list[tuple], total: int
     for row in rows:
         table.add_row(*("" if value is None else str(value) for value in row))
     stdout.print(table)
+
+
+def push_summary(result: PushResult, warehouse: Path) -> None:
+    """`push`: per segment and provider the adds, removes, rejections and held removals (in a
+    dry run, what it would do, with a sample of who), then the verdict."""
+    verb = "would push" if result.dry_run else "push"
+    table = Table(title=f"crmsync {verb} ← {warehouse}")
+    for column, justify in (("segment", "left"), ("provider", "left"), ("added", "right"), ("removed", "right"),
+                            ("rejected", "right"), ("held", "right"), ("", "left")):
+        table.add_column(column, justify=justify)
+    for segment, targets in result.segments.items():
+        for position, (provider, target) in enumerate(targets.items()):
+            table.add_row(segment if position == 0 else "", f"{provider}\n[dim]{target.target.partition(' ')[2]}[/]",
+                          f"+{target.added:,}", f"-{target.removed:,}", _nonzero(target.rejected, "yellow"),
+                          _nonzero(target.held, "yellow"), _push_note(target),
+                          end_section=position == len(targets) - 1)
+    stdout.print(table)
+    if any(t.held for t in result.targets()):
+        stdout.print("[yellow]held[/]: removals the mass-removal guard kept back (more than push.max_removal_share "
+                     "of a target, or all of it); run again with --allow-mass-removal to apply them.")
+    if result.dry_run:
+        stdout.print("dry run: nothing was written.")
+    elif result.status == "ok":
+        stdout.print(f"[green]ok[/] in {result.seconds:.1f}s (run {result.run_id})")
+    else:
+        stdout.print(f"[red]failed[/]: a provider or target failed (run {result.run_id}); what the providers "
+                     "confirmed is kept, the rest is pushed on the next run.")
+
+
+def _nonzero(value: int, colour: str) -> str:
+    return f"[{colour}]{value:,}[/]" if value else "0"
+
+
+def _push_note(target: TargetResult) -> str:
+    """The error, the first rejection reasons, or a dry run's sample of who changes."""
+    if target.status != "ok":
+        return f"[red]failed: {target.error}[/]"
+    lines = []
+    if target.created:
+        lines.append("[dim]target would be created[/]")
+    for change, sign in (("add", "+"), ("remove", "-")):
+        sample = target.sample.get(change) or []
+        if sample:
+            lines.append(sign + " " + ", ".join(m["name"] or m["phone_e164"] or m["person_id"] for m in sample))
+    lines += [f"[yellow]{error}[/]" for error in target.errors]
+    return "\n".join(lines)

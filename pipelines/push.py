@@ -1,0 +1,502 @@
+"""`crmsync push`: segment membership back to each provider, diff-based, safe and resumable.
+
+For each segment and provider target of the segment headers, the members the segment wants
+there (crm.segment_members, each on the provider contact it goes on) are compared with
+`ops.push_state`, what crmsync has pushed and the provider confirmed. Only the differences
+are sent: a run with no change makes no write call, and only what crmsync added is ever
+removed, so memberships people made in the CRM are never touched.
+
+Resumable: state rows are written as each batch's outcomes arrive, in small transactions, so
+a push killed at any point loses at most the writes in flight; the clients' add and remove
+are idempotent, so the rerun repeats those harmlessly and ends exactly equal.
+
+Safe: removals that would take more than `push.max_removal_share` (dlt config, default 0.5)
+of a target's members away, or leave it empty, are held back (logged "held") unless
+`allow_mass_removal`. A provider failing (credentials, transport after retries) fails its
+targets and the others go on; a member the provider refuses is logged "rejected" and, not
+being in the state, retried on the next run.
+
+The DuckDB file has one writer: the run opens it once and writes through one connection
+from the main thread; the batches' HTTP calls run in a thread pool.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+
+from crmsync.errors import UserError
+from sources import PROVIDERS
+from sources.common.config import provider_settings
+from sources.common.http import AuthError, RequestFailed
+from sources.common.push import Member, Outcome, PushClient
+from sources.common.run import SyncRun
+from transforms.models import open_warehouse, relations
+from transforms.runner import DEFAULT_ROOT
+from transforms.segments import PushTarget, Segment, load_segments
+
+SQL = Path(__file__).parent / "sql"
+SAMPLE = 5  # members shown per change in a dry run, rejection reasons kept per target
+DEFAULT_MAX_REMOVAL_SHARE = 0.5
+# Where a person unknown to the provider can still be pushed, because the push creates what
+# holds the membership (CONTRACT.md "Push-back"): DM Champ creates the contact, a Waabot
+# group membership is a contact record created in the group. Elsewhere the membership is on
+# a contact the provider already has.
+CREATES_CONTACTS = frozenset({"dmchamp", "waabot"})
+# Where each sync lists everything the provider holds (Waabot: every record, every run), so a
+# record the push made that the next sync did not see was deleted before it could: the
+# membership is gone. DM Champ cannot be listed: a contact the push created stays trusted
+# until its sync looks it up.
+SYNC_LISTS_ALL = frozenset({"waabot"})
+
+
+@dataclass
+class TargetResult:
+    """One segment in one provider: what changed (in a dry run: what would change)."""
+
+    target: str  # as the header writes it: `chatman segment "High value"`
+    status: str = "ok"  # "ok" | "failed"
+    error: str | None = None
+    added: int = 0
+    removed: int = 0
+    rejected: int = 0
+    held: int = 0  # removals held back by the mass-removal guard
+    gone: int = 0  # memberships that went with a contact deleted in the provider
+    created: bool | None = None  # dry run: the target does not exist yet and would be created
+    errors: list[str] = field(default_factory=list)  # first rejection reasons
+    sample: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # dry run: adds, removes
+
+    def counts(self) -> dict[str, int]:
+        return {"added": self.added, "removed": self.removed, "rejected": self.rejected, "held": self.held}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value not in (None, [], {})}
+
+
+@dataclass
+class PushResult:
+    run_id: str | None  # None in a dry run: nothing is recorded
+    dry_run: bool
+    status: str = "ok"  # "failed" when a provider or target failed
+    seconds: float = 0.0
+    segments: dict[str, dict[str, TargetResult]] = field(default_factory=dict)
+
+    def targets(self) -> Iterator[TargetResult]:
+        for providers in self.segments.values():
+            yield from providers.values()
+
+    def total(self, key: str) -> int:
+        return sum(getattr(t, key) for t in self.targets())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "dry_run": self.dry_run, "run_id": self.run_id, "seconds": self.seconds,
+                "segments": {s: {p: t.as_dict() for p, t in ts.items()} for s, ts in self.segments.items()}}
+
+
+@dataclass
+class Plan:
+    """One target's diff. Removes carry the held membership's record (what undoes it)."""
+
+    adds: list[Member]
+    removes: list[Member]
+    records: list[str | None]
+    memberships: list[str]  # of the removes
+    gone: list[tuple[Member, str]]
+    held_count: int  # memberships crmsync holds there now (not gone)
+
+
+@dataclass(frozen=True)
+class Options:
+    """How this run pushes."""
+
+    run_id: str | None  # None in a dry run
+    dry_run: bool
+    allow_mass_removal: bool
+    max_removal_share: float
+
+
+@dataclass
+class Job:
+    """What a target's run needs: where, who for, through which connection and client."""
+
+    con: duckdb.DuckDBPyConnection
+    client: PushClient
+    provider: str
+    segment: str
+    target_id: str
+    run_id: str
+
+
+def push(warehouse: Path, segments: list[str] | None = None, providers: list[str] | None = None,
+         dry_run: bool = False, allow_mass_removal: bool = False, transforms_root: Path = DEFAULT_ROOT,
+         clients: Mapping[str, PushClient] | None = None) -> PushResult:
+    """Push every chosen segment to every chosen provider it names (all by default).
+    `clients` replaces the provider's own push client (tests)."""
+    started = time.monotonic()
+    chosen = choose(load_segments(transforms_root / "segments"), segments, providers)
+    options = Options(None if dry_run else uuid.uuid4().hex, dry_run, allow_mass_removal, max_removal_share())
+    result = PushResult(run_id=options.run_id, dry_run=dry_run)
+    with open_warehouse(warehouse, read_only=dry_run) as con:
+        if "crm.segment_members" not in relations(con):
+            raise UserError(f"{warehouse}: no segments built yet; run crmsync transform first")
+        if not dry_run:
+            start_run(con, result.run_id)
+        stopped = True  # until every provider ran: an error escaping (the warehouse) fails the run
+        try:
+            for provider in providers_of(chosen):
+                targets = [(s.name, s.push[provider]) for s in chosen if provider in s.push]
+                for segment, target in push_provider(con, warehouse, provider, targets, options, clients):
+                    result.segments.setdefault(segment, {})[provider] = target
+            stopped = False
+        finally:
+            result.status = "failed" if stopped or any(t.status != "ok" for t in result.targets()) else "ok"
+            result.seconds = round(time.monotonic() - started, 3)
+            if not dry_run:
+                finish_run(con, result)
+    # In segment file order, providers in sync order, whatever order they ran in.
+    result.segments = {s.name: {p: result.segments[s.name][p] for p in PROVIDERS if p in result.segments[s.name]}
+                       for s in chosen if s.name in result.segments}
+    return result
+
+
+def choose(all_segments: list[Segment], names: list[str] | None, providers: list[str] | None) -> list[Segment]:
+    """The segments asked for (all by default), restricted to the providers asked for."""
+    known = {s.name: s for s in all_segments}
+    unknown = [n for n in names or [] if n not in known]
+    if unknown:
+        raise UserError(f"unknown segment(s) {', '.join(unknown)}; known: {', '.join(known) or 'none'}")
+    bad = [p for p in providers or [] if p not in PROVIDERS]
+    if bad:
+        raise UserError(f"unknown provider(s) {', '.join(bad)}; known: {', '.join(PROVIDERS)}")
+    picked = [known[n] for n in dict.fromkeys(names)] if names else all_segments
+    if providers:
+        picked = [Segment(s.name, s.description, {p: t for p, t in s.push.items() if p in providers}, s.path, s.sql)
+                  for s in picked]
+    return [s for s in picked if s.push]
+
+
+def providers_of(segments: list[Segment]) -> list[str]:
+    return [p for p in PROVIDERS if any(p in s.push for s in segments)]
+
+
+def max_removal_share() -> float:
+    value = dlt.config.get("push.max_removal_share", float)
+    share = DEFAULT_MAX_REMOVAL_SHARE if value is None else float(value)
+    if not 0 <= share <= 1:
+        raise UserError(f"push.max_removal_share must be between 0 and 1, not {share}")
+    return share
+
+
+def push_provider(con: duckdb.DuckDBPyConnection, warehouse: Path, provider: str,
+                  targets: list[tuple[str, PushTarget]], options: Options,
+                  clients: Mapping[str, PushClient] | None) -> Iterator[tuple[str, TargetResult]]:
+    """Each target of one provider; a provider failure fails it and every target not done."""
+    run = SyncRun(warehouse=warehouse)
+    failure: str | None = None
+    try:
+        client = clients[provider] if clients and provider in clients else load_client(provider, run)
+    except (UserError, RequestFailed) as error:
+        client, failure = None, str(error)
+    except Exception as error:  # noqa: BLE001 - one provider's failure must not stop the others
+        client, failure = None, describe_error(error)
+    try:
+        for segment, target in targets:
+            outcome = TargetResult(str(target))
+            if failure is None:
+                try:
+                    push_target(con, client, segment, target, options, outcome)
+                except (AuthError, RequestFailed) as error:  # the provider, not this target
+                    failure = str(error)
+                    outcome.status, outcome.error = "failed", failure
+                except UserError as error:  # this target (a DM Champ list that does not exist)
+                    outcome.status, outcome.error = "failed", str(error)
+                except duckdb.Error:  # the warehouse, not the provider: stop the run
+                    raise
+                except Exception as error:  # noqa: BLE001 - a client's bug fails its provider only
+                    failure = describe_error(error)
+                    outcome.status, outcome.error = "failed", failure
+            else:
+                outcome.status, outcome.error = "failed", failure
+            yield segment, outcome
+    finally:
+        run.close()
+
+
+def load_client(provider: str, run: SyncRun) -> PushClient:
+    try:
+        module = importlib.import_module(f"sources.{provider}.push")
+    except ModuleNotFoundError as error:
+        if error.name != f"sources.{provider}.push":
+            raise
+        raise UserError(f"{provider}: no push client yet") from None
+    return module.push_client(provider_settings(provider), run)
+
+
+def push_target(con: duckdb.DuckDBPyConnection, client: PushClient, segment: str, target: PushTarget,
+                options: Options, outcome: TargetResult) -> None:
+    """Diff one target and send its changes: removes first (a membership being moved is
+    never removed after it was re-added), then adds."""
+    target_id = resolve(client, target, options.dry_run)
+    if target_id is None:  # dry run: it does not exist yet; the push would create it
+        outcome.created = True
+    plan = diff(con, target.provider, segment, target_id, relink=not options.dry_run)
+    hold = guard(plan, options.max_removal_share) and not options.allow_mass_removal
+    if options.dry_run:
+        describe(plan, hold, outcome)
+        return
+    job = Job(con, client, target.provider, segment, target_id, options.run_id)
+    forget_gone(job, plan)
+    outcome.gone = len(plan.gone)
+    if hold:
+        log_held(job, plan)
+        outcome.held = len(plan.removes)
+    else:
+        send(job, "remove", list(zip(plan.removes, plan.records, plan.memberships)), outcome)
+    send(job, "add", [(member, None, None) for member in plan.adds], outcome)
+
+
+def resolve(client: PushClient, target: PushTarget, dry_run: bool) -> str | None:
+    """The target's id, created when missing; in a dry run never created: None when missing
+    (the clients answer a missing target with a UserError, or nothing)."""
+    if not dry_run:
+        return client.resolve_target(target, create=True)
+    try:
+        return client.resolve_target(target, create=False) or None
+    except AuthError:
+        raise
+    except UserError:
+        return None
+
+
+def diff(con: duckdb.DuckDBPyConnection, provider: str, segment: str, target_id: str | None,
+         relink: bool = False) -> Plan:
+    """Adds, removes and gone memberships of one target, from the state and the segment;
+    `relink` updates the person_id of held memberships to the warehouse's current one."""
+    con.execute(sql("push_held_table"))
+    if target_id is not None and "ops.push_state" in relations(con):
+        execute(con, "push_held", provider=provider, segment=segment, target_id=target_id,
+                listed_at=listed_at(con, provider))
+    execute(con, "push_desired", provider=provider, segment=segment, creates=provider in CREATES_CONTACTS)
+    adds = [Member(*row) for row in execute(con, "push_adds").fetchall()]
+    removes, records, memberships = [], [], []
+    for person_id, contact_id, record_id, membership, phone, email, name in execute(con, "push_removes").fetchall():
+        removes.append(Member(person_id, contact_id, phone, email, name))
+        records.append(record_id)
+        memberships.append(membership)
+    gone = [(Member(person_id, contact_id, None, None, None), membership)
+            for person_id, contact_id, _record, membership in execute(con, "push_gone").fetchall()]
+    held_count = con.execute("SELECT count(*) FROM _push_held WHERE NOT gone").fetchone()[0]
+    if relink and held_count:
+        execute(con, "push_state_relink", provider=provider, segment=segment, target_id=target_id)
+    con.execute("DROP TABLE _push_desired")
+    con.execute("DROP TABLE _push_held")
+    return Plan(adds, removes, records, memberships, gone, held_count)
+
+
+def listed_at(con: duckdb.DuckDBPyConnection, provider: str) -> datetime | None:
+    """When the provider's latest sync that lists everything completed (None: never, or its
+    sync does not list everything)."""
+    dataset = f"raw_{provider}"
+    if provider not in SYNC_LISTS_ALL or f"{dataset}._dlt_loads" not in relations(con):
+        return None
+    return con.execute(sql("push_listed_at").format(dataset=dataset)).fetchone()[0]
+
+
+def guard(plan: Plan, share: float) -> bool:
+    """True when the removals would take more than `share` of the target's members away,
+    or leave it empty."""
+    if not plan.removes:
+        return False
+    empties = plan.held_count - len(plan.removes) + len(plan.adds) == 0
+    return empties or len(plan.removes) > share * plan.held_count
+
+
+def describe(plan: Plan, hold: bool, outcome: TargetResult) -> None:
+    """A dry run's counts and samples."""
+    outcome.added = len(plan.adds)
+    outcome.removed, outcome.held = (0, len(plan.removes)) if hold else (len(plan.removes), 0)
+    outcome.gone = len(plan.gone)
+    outcome.sample = {"add": [asdict(m) for m in plan.adds[:SAMPLE]],
+                      "remove": [asdict(m) for m in plan.removes[:SAMPLE]]}
+
+
+Change = tuple[Member, str | None, str | None]  # member, record (removes), membership (removes)
+
+
+def send(job: Job, operation: str, changes: list[Change], outcome: TargetResult) -> None:
+    """Send the changes in batches, `concurrency` batches in flight; record each batch's
+    outcomes as it arrives. A transport failure stops the target after recording what the
+    provider already confirmed, then raises."""
+    size = max(1, int(job.client.batch_size))
+    batches = [changes[i:i + size] for i in range(0, len(changes), size)]
+    if not batches:
+        return
+
+    def call(batch: list[Change]) -> list[Outcome]:
+        members = [member for member, _, _ in batch]
+        if operation == "add":
+            return job.client.add(job.target_id, members)
+        return job.client.remove(job.target_id, members, [record for _, record, _ in batch])
+
+    for batch, outcomes in in_flight(call, batches, max(1, int(job.client.concurrency))):
+        record(job, operation, batch, outcomes, outcome)
+
+
+def in_flight(call: Callable[[list[Change]], list[Outcome]], batches: list[list[Change]],
+              concurrency: int) -> Iterator[tuple[list[Change], list[Outcome]]]:
+    """(batch, outcomes) as each call returns. On the first failure no new batch starts;
+    the ones already in flight are still yielded, then the failure is raised."""
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="push") as pool:
+        futures: dict[Future, list[Change]] = {pool.submit(call, batch): batch for batch in batches}
+        for future in as_completed(futures):
+            if future.cancelled():
+                continue
+            error = future.exception()
+            if error is not None:
+                if failure is None:
+                    failure = error
+                    for pending in futures:
+                        pending.cancel()
+                continue
+            yield futures[future], future.result()
+    if failure is not None:
+        raise failure
+
+
+def record(job: Job, operation: str, batch: list[Change], outcomes: list[Outcome], outcome: TargetResult) -> None:
+    """One batch's outcomes in one transaction: state for what the provider confirmed, a log
+    row for every member. A member the client gave no outcome for is logged as rejected."""
+    answered: dict[str, list[Outcome]] = {}
+    for item in outcomes:
+        answered.setdefault(item.person_id, []).append(item)
+    at = now()
+    with transaction(job.con):
+        for member, record_id, membership in batch:
+            got = answered.get(member.person_id)
+            item = got.pop(0) if got else Outcome(member.person_id, "rejected", member.contact_id, None,
+                                                  "the push client gave no outcome")
+            ok = item.status == "ok"
+            contact_id = item.contact_id or member.contact_id
+            if ok and operation == "add":
+                record_ = item.record_id
+                key = record_ or contact_id or f"person:{member.person_id}"
+                execute(job.con, "push_state_add", provider=job.provider, segment=job.segment,
+                        target_id=job.target_id, membership=key, person_id=member.person_id,
+                        contact_id=contact_id, record_id=record_, at=at)
+            elif ok:
+                forget(job, membership)
+            log(job, member.person_id, contact_id, operation, "ok" if ok else "rejected",
+                None if ok else (item.error or "rejected"), at)
+            count(outcome, operation, ok, item.error)
+
+
+def count(outcome: TargetResult, operation: str, ok: bool, error: str | None) -> None:
+    if not ok:
+        outcome.rejected += 1
+        if len(outcome.errors) < SAMPLE and error and error not in outcome.errors:
+            outcome.errors.append(error)
+    elif operation == "add":
+        outcome.added += 1
+    else:
+        outcome.removed += 1
+
+
+def forget_gone(job: Job, plan: Plan) -> None:
+    """Memberships whose contact the provider deleted went with it: drop them from the state
+    (logged "gone"), so a member still in the segment is added again on a live contact."""
+    if not plan.gone:
+        return
+    at = now()
+    with transaction(job.con):
+        for member, membership in plan.gone:
+            forget(job, membership)
+            log(job, member.person_id, member.contact_id, "remove", "gone",
+                "the contact was deleted in the provider", at)
+
+
+def log_held(job: Job, plan: Plan) -> None:
+    at = now()
+    with transaction(job.con):
+        for member in plan.removes:
+            log(job, member.person_id, member.contact_id, "remove", "held",
+                "mass-removal guard: run with --allow-mass-removal to apply", at)
+
+
+def forget(job: Job, membership: str | None) -> None:
+    execute(job.con, "push_state_remove", provider=job.provider, segment=job.segment, target_id=job.target_id,
+            membership=membership)
+
+
+def log(job: Job, person_id: str, contact_id: str | None, operation: str, status: str, error: str | None,
+        at: datetime) -> None:
+    execute(job.con, "push_log", run_id=job.run_id, provider=job.provider, segment=job.segment,
+            person_id=person_id, contact_id=contact_id, operation=operation, status=status, error=error, at=at)
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    with transaction(con):
+        con.execute(sql("push_tables"))
+        execute(con, "push_run_start", run_id=run_id, at=now())
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, result: PushResult) -> None:
+    execute(con, "push_run_finish", run_id=result.run_id, at=now(), status=result.status,
+            added=result.total("added"), removed=result.total("removed"), rejected=result.total("rejected"),
+            held=result.total("held"))
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+def execute(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> duckdb.DuckDBPyConnection:
+    """Run the statements of `pipelines/sql/<name>.sql`, each with the parameters it names."""
+    cursor = con
+    for statement in statements(name):
+        used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", statement)}
+        cursor = con.execute(statement, used)
+    return cursor
+
+
+_SQL_CACHE: dict[str, list[str]] = {}
+
+
+def statements(name: str) -> list[str]:
+    if name not in _SQL_CACHE:
+        text = sql(name)
+        _SQL_CACHE[name] = [s for s in text.split(";\n") if s.strip() and not all(
+            line.strip().startswith("--") or not line.strip() for line in s.splitlines())]
+    return _SQL_CACHE[name]
+
+
+def sql(name: str) -> str:
+    return (SQL / f"{name}.sql").read_text()
+
+
+def describe_error(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"[:500]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,2 @@
+INSERT INTO ops.push_log (run_id, provider, segment, person_id, contact_id, operation, status, error, "at")
+VALUES ($run_id, $provider, $segment, $person_id, $contact_id, $operation, $status, $error, $at);
