@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -64,10 +65,10 @@ def sandbox_serve(
 
 
 @sandbox_app.command("env")
-def sandbox_env(url: str = "http://127.0.0.1:8900") -> None:
+def sandbox_env(url: Annotated[str, typer.Argument(help="The running sandbox.")] = "http://127.0.0.1:8900") -> None:
     """Print `export` lines that point every provider at a running sandbox."""
     for key, value in sandbox_environment(url).items():
-        typer.echo(f"export {key}={value}")
+        typer.echo(f"export {key}={shlex.quote(value)}")
 
 
 @app.command()

@@ -87,3 +87,12 @@ def test_sandbox_serve_serves_until_interrupted() -> None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
     assert process.returncode is not None
+
+
+def test_sandbox_env_lines_can_be_evaluated_by_a_shell() -> None:
+    url = "http://127.0.0.1:8901"
+    lines = crmsync("sandbox", "env", url).stdout
+    shown = subprocess.run(["bash", "-c", f'{lines}\necho "$SOURCES__CHATMAN__CAMPAIGN_IDS|$SOURCES__WAABOT__BASE_URL"'],
+                           capture_output=True, text=True, timeout=30).stdout.strip()
+    campaigns, waabot = shown.split("|")
+    assert json.loads(campaigns) and waabot == f"{url}/waabot/api/v1"
