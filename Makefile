@@ -16,8 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 demo: install
-	$(BIN)/crmsync sync --sandbox --warehouse crmsync.duckdb
-	$(BIN)/crmsync transform --warehouse crmsync.duckdb
+	$(BIN)/crmsync run --sandbox --warehouse crmsync.duckdb
 	$(BIN)/crmsync segments list --warehouse crmsync.duckdb
 
 test: install

@@ -151,19 +151,38 @@ def run(
     json_output: Json = False,
 ) -> None:
     """Run the whole job once as a Prefect flow: sync, transform, push."""
-    raise NotBuiltYet("run", 6)
+    from crmsync.report import run_report
+    from flows.run import run_once
+
+    summary = run_once(warehouse, sandbox, push=not no_push)
+    if json_output:
+        print_json(summary)
+    else:
+        run_report(summary, warehouse)
+    if summary.get("state") not in ("ok", "skipped"):
+        raise typer.Exit(1)
 
 
 @app.command()
 def serve() -> None:
     """Run the flows on their schedules until interrupted."""
-    raise NotBuiltYet("serve", 6)
+    from flows.run import default_warehouse
+    from flows.serve import serve_forever
+
+    serve_forever(default_warehouse())
 
 
 @app.command()
 def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, json_output: Json = False) -> None:
     """Last runs, freshness per provider and table, segment sizes, held and rejected pushes."""
-    raise NotBuiltYet("status", 6)
+    from crmsync.report import status_report
+    from flows.status import read_status
+
+    current = read_status(warehouse)
+    if json_output:
+        print_json(current.as_dict())
+    else:
+        status_report(current)
 
 
 @segments_app.command("list")

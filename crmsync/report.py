@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from pipelines.sync import ProviderResult
 
 if TYPE_CHECKING:
+    from flows.status import Status
     from pipelines.push import PushResult, TargetResult
     from transforms.runner import TransformResult
     from transforms.segments import SegmentStatus
@@ -171,3 +174,78 @@ def _push_note(target: TargetResult) -> str:
             lines.append(sign + " " + ", ".join(m["name"] or m["phone_e164"] or m["person_id"] for m in sample))
     lines += [f"[yellow]{error}[/]" for error in target.errors]
     return "\n".join(lines)
+
+
+def run_report(summary: dict, warehouse: Path) -> None:
+    """`run`: rows per provider and table, segment sizes and change, pushes, then the verdict."""
+    if "providers" in summary:
+        _run_sync_table(summary, warehouse)
+        if summary["segments"]:
+            _records_table("segments", [{"segment": name, **figures, "change": f"{figures['change']:+,}"}
+                                        for name, figures in summary["segments"].items()],
+                           ["segment", "size", "change", "entered", "left"])
+        pushes = [{"segment": segment, "provider": provider, **counts}
+                  for segment, providers in summary["pushes"].items() for provider, counts in providers.items()]
+        _records_table("pushes", pushes, ["segment", "provider", "added", "removed", "held", "rejected"])
+        for step in ("transform", "push"):
+            if summary[step]["status"] != "ok":
+                stdout.print(f"{step}: {summary[step]['status']} ({summary[step]['reason']})", soft_wrap=True,
+                             highlight=False, markup=False)
+    colour = {"ok": "green", "partial": "yellow", "skipped": "yellow"}.get(summary.get("state"), "red")
+    reason = f": {summary['reason']}" if summary.get("reason") else ""
+    stdout.print(Text.assemble((str(summary.get("state")), colour), reason), soft_wrap=True)
+
+
+def _run_sync_table(summary: dict, warehouse: Path) -> None:
+    table = Table(title=f"crmsync run → {warehouse}")
+    for column, justify in (("provider", "left"), ("table", "left"), ("loaded", "right"), ("deleted", "right")):
+        table.add_column(column, justify=justify)
+    for provider, result in summary["providers"].items():
+        names = sorted(set(result["rows"]) | set(result["deleted"]) | set(result["read"])) or ["-"]
+        status = f"{provider}\n[green]ok[/]" if result["status"] == "ok" else f"{provider}\n[red]failed[/]"
+        for position, name in enumerate(names):
+            table.add_row(status if position == 0 else "", name, f"{result['rows'].get(name, 0):,}",
+                          f"{result['deleted'].get(name, 0):,}", end_section=position == len(names) - 1)
+        if result["error"]:
+            # Text, not markup: errors quote things like "[Errno 111]".
+            table.add_row("", Text(result["error"], style="red"), "", "", end_section=True)
+    stdout.print(table)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, datetime):  # to the second, in UTC: status tables stay narrow
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def status_report(status: Status) -> None:
+    """`status`: last runs, freshness, failing providers, rows, segments, held and rejected pushes."""
+    if not status.last_runs and not status.raw_rows:
+        stdout.print(f"{status.warehouse}: no runs yet; run crmsync run")
+        return
+    _records_table("last run of each flow", status.last_runs,
+                   ["flow", "status", "finished_at", "error"])
+    if status.last_push:
+        _records_table("last push", [status.last_push],
+                       ["status", "finished_at", "added", "removed", "rejected", "held"])
+    _records_table("freshness per provider and table", status.freshness,
+                   ["provider", "table", "fresh_at", "last_status", "last_loaded"],
+                   extra=lambda r: {"rows now": status.raw_rows.get(f"raw_{r['provider']}.{r['table']}", "")})
+    _records_table("providers failing now", status.failing_providers, ["provider", "at", "error"])
+    _records_table("segments", status.segments, ["segment", "size", "entered", "left", "built_at"])
+    _records_table("held and rejected in the last push", status.held_rejected,
+                   ["segment", "provider", "status", "members", "example_error"])
+
+
+def _records_table(title: str, records: list[dict], columns: list[str],
+                   extra: Callable[[dict], dict] | None = None) -> None:
+    if not records:
+        return
+    table = Table(title=title)
+    names = columns + (list(extra(records[0])) if extra else [])
+    for column in names:
+        table.add_column(column)
+    for record in records:
+        values = {**record, **(extra(record) if extra else {})}
+        table.add_row(*("" if values.get(c) is None else _cell(values.get(c)) for c in names))
+    stdout.print(table)

@@ -1,1 +1,8 @@
-"""Prefect flows: scheduled sync, transform, push (issue #6)."""
+"""Prefect flows: scheduled sync → transform → push (issue #6).
+
+job.py composes; the logic lives in plain functions: steps.py (tasks, provider order),
+retry.py (which failures are transient), overlap.py (the lock beside the warehouse),
+summary.py (one run's figures), ops.py (ops.sync_runs), status.py (`crmsync status`),
+dlt_logging.py, settings.py (`[flow]`), serve.py, run.py (`crmsync run`). DEPLOY.md: how to
+run them on a schedule, here or on a Prefect server with a work pool.
+"""

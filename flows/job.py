@@ -1,0 +1,184 @@
+"""The flows: sync every provider → transform → push, under the overlap guard, leaving an
+artifact and ops.sync_runs rows. The flows only compose the plain functions of this package.
+
+Two flows run the same job on their own schedules: `crmsync-sync` (incremental) and
+`crmsync-full-scan` (forces every full scan, so deletions are seen).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+from prefect.context import get_run_context
+from prefect.futures import PrefectFuture
+from prefect.states import Completed, Failed, State
+
+from flows import ops
+from flows.dlt_logging import dlt_logs_to
+from flows.overlap import RunInProgress, acquire, release
+from flows.retry import ProviderSyncFailed, retry_condition
+from flows.settings import FlowSettings, flow_settings
+from flows.steps import (
+    PARALLEL_LOADS_SAFE,
+    PushFailed,
+    TransformFailed,
+    full_scan_environment,
+    push_task,
+    sync_task,
+    sync_waves,
+    transform_task,
+)
+from flows.summary import (
+    FAILED,
+    PARTIAL,
+    SKIPPED,
+    RunSummary,
+    StepOutcome,
+    artifact_markdown,
+    push_figures,
+    run_state,
+    segment_figures,
+    table_rows,
+)
+from pipelines.sync import ProviderResult, available_providers
+from transforms.runner import DEFAULT_ROOT
+
+SYNC_FLOW = "crmsync-sync"
+FULL_SCAN_FLOW = "crmsync-full-scan"
+ARTIFACT_KEY = "crmsync-run"
+
+
+def outcome(future: PrefectFuture) -> Any:
+    """The task's return value, or the exception it finally failed with."""
+    future.wait()
+    return future.state.result(raise_on_failure=False)
+
+
+def sync_all(providers: list[str], warehouse: Path, settings: FlowSettings) -> dict[str, ProviderResult]:
+    """Each provider's task, wave by wave (see PARALLEL_LOADS_SAFE); a failure is kept as the
+    provider's result and the next provider still runs."""
+    task = sync_task.with_options(retries=settings.retries, retry_delay_seconds=settings.retry_delay_seconds,
+                                  retry_condition_fn=retry_condition)
+    results: dict[str, ProviderResult] = {}
+    for wave in sync_waves(providers, PARALLEL_LOADS_SAFE):
+        futures = {p: task.submit(p, warehouse) for p in wave}
+        for provider, future in futures.items():
+            value = outcome(future)
+            if isinstance(value, ProviderSyncFailed):
+                value = value.result
+            elif isinstance(value, BaseException):  # the task crashed outside sync_provider
+                value = ProviderResult(status="failed", error=f"{type(value).__name__}: {value}")
+            results[provider] = value
+    return {p: results[p] for p in providers}  # PROVIDERS order, whatever order they finished in
+
+
+def transform_step(summary: RunSummary, warehouse: Path, root: Path, settings: FlowSettings) -> None:
+    failed = [p for p, r in summary.providers.items() if r.status != "ok"]
+    if failed and (len(failed) == len(summary.providers) or not settings.transform_on_partial_sync):
+        summary.transform = StepOutcome("skipped", f"sync failed for {', '.join(failed)}"
+                                        + ("" if settings.transform_on_partial_sync
+                                           else " (flow.transform_on_partial_sync is off)"))
+        return
+    value = outcome(transform_task.submit(warehouse, root))
+    if isinstance(value, TransformFailed):
+        summary.transform = StepOutcome("failed", str(value))
+    elif isinstance(value, BaseException):
+        summary.transform = StepOutcome("failed", f"{type(value).__name__}: {value}")
+    else:
+        summary.transform = StepOutcome("ok")
+        summary.segments = segment_figures(value.segments)
+
+
+def push_step(summary: RunSummary, warehouse: Path, root: Path, enabled: bool) -> None:
+    if not enabled:
+        summary.push = StepOutcome("skipped", "--no-push")
+        return
+    if summary.transform.status != "ok":
+        summary.push = StepOutcome("skipped", f"transform {summary.transform.status}")
+        return
+    value = outcome(push_task.submit(warehouse, root))
+    result = value.result if isinstance(value, PushFailed) else None if isinstance(value, BaseException) else value
+    if result is not None:
+        summary.pushes = push_figures(result)
+    if isinstance(value, BaseException):
+        summary.push = StepOutcome("failed", str(value))
+    else:
+        summary.push = StepOutcome("ok")
+
+
+def publish(summary: RunSummary, logger: logging.LoggerAdapter | logging.Logger) -> None:
+    """The artifact a person reads in the UI; a failure to publish never fails the run."""
+    try:
+        create_table_artifact(table=table_rows(summary), key=ARTIFACT_KEY, description=artifact_markdown(summary))
+    except Exception as error:  # noqa: BLE001
+        logger.warning("could not create the run artifact: %s", error)
+
+
+def run_job(flow_name: str, warehouse: Path, push_enabled: bool = True, providers: list[str] | None = None,
+            transforms: Path | None = None, full_scan: bool = False) -> RunSummary:
+    """The whole job once, as the body of a flow run."""
+    logger = get_run_logger()
+    settings = flow_settings()
+    context = get_run_context()
+    summary = RunSummary(run_id=str(context.flow_run.id), flow=flow_name, started_at=datetime.now(UTC))
+    try:
+        owner = acquire(warehouse, flow_name)
+    except RunInProgress as busy:
+        # Not written to ops.sync_runs: the running job holds the warehouse's one writer.
+        summary.state, summary.reason, summary.finished_at = SKIPPED, str(busy), datetime.now(UTC)
+        logger.warning("skipped: %s", busy)
+        publish(summary, logger)
+        return summary
+    try:
+        root = transforms or DEFAULT_ROOT
+        with dlt_logs_to(logger), full_scan_environment(full_scan):
+            summary.providers = sync_all(providers or available_providers(), warehouse, settings)
+            transform_step(summary, warehouse, root, settings)
+            push_step(summary, warehouse, root, push_enabled)
+        summary.state, summary.reason = run_state(summary)
+        summary.finished_at = datetime.now(UTC)
+        ops.write_sync_run(warehouse, summary)
+    finally:
+        release(warehouse, owner)
+    log_verdict(summary, logger)
+    publish(summary, logger)
+    return summary
+
+
+def log_verdict(summary: RunSummary, logger: logging.LoggerAdapter | logging.Logger) -> None:
+    totals = summary.push_totals()
+    rows = sum(sum(r.rows.values()) for r in summary.providers.values())
+    level = logging.INFO if summary.state not in (FAILED, PARTIAL) else logging.ERROR
+    logger.log(level, "%s: %s rows loaded; transform %s; push %s (+%s -%s, held %s, rejected %s)%s",
+               summary.state, rows, summary.transform.status, summary.push.status, totals["added"],
+               totals["removed"], totals["held"], totals["rejected"],
+               f"; {summary.reason}" if summary.reason else "")
+
+
+def final_state(summary: RunSummary) -> State:
+    """Failed when a step failed (a partial sync too), so the UI and its notifications say
+    so; the summary is the state's data either way."""
+    if summary.state in (FAILED, PARTIAL):
+        return Failed(message=f"{summary.state}: {summary.reason}"[:500], data=summary.as_dict())
+    return Completed(message=summary.reason, data=summary.as_dict())
+
+
+@flow(name=SYNC_FLOW, log_prints=True)
+def sync_flow(warehouse: str = "crmsync.duckdb", push: bool = True, providers: list[str] | None = None,
+              transforms: str | None = None) -> State:
+    """Incremental: sync what changed, rebuild the models and segments, push the changes."""
+    return final_state(run_job(SYNC_FLOW, Path(warehouse), push, providers,
+                               Path(transforms) if transforms else None))
+
+
+@flow(name=FULL_SCAN_FLOW, log_prints=True)
+def full_scan_flow(warehouse: str = "crmsync.duckdb", push: bool = True, providers: list[str] | None = None,
+                   transforms: str | None = None) -> State:
+    """Like crmsync-sync, with every full scan forced: deletions are marked."""
+    return final_state(run_job(FULL_SCAN_FLOW, Path(warehouse), push, providers,
+                               Path(transforms) if transforms else None, full_scan=True))

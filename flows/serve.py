@@ -1,0 +1,32 @@
+"""`crmsync serve`: both flows as deployments on their configured crons, served from this
+process until interrupted. Stopping does not pause the schedules (pause_on_shutdown=False):
+the next `crmsync serve`, or a worker, picks them up where they were."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron
+
+from flows.job import FULL_SCAN_FLOW, SYNC_FLOW, full_scan_flow, sync_flow
+from flows.settings import FlowSettings, flow_settings
+
+
+def deployments(warehouse: Path, settings: FlowSettings) -> list[RunnerDeployment]:
+    """One deployment per flow, on its cron from the settings."""
+    parameters = {"warehouse": str(warehouse.absolute())}
+    return [
+        sync_flow.to_deployment(name=SYNC_FLOW, parameters=parameters,
+                                schedules=[Cron(settings.sync_cron, timezone=settings.timezone)],
+                                description="Every few minutes: sync what changed, transform, push."),
+        full_scan_flow.to_deployment(name=FULL_SCAN_FLOW, parameters=parameters,
+                                     schedules=[Cron(settings.full_scan_cron, timezone=settings.timezone)],
+                                     description="Nightly: every full scan forced, so deletions are seen."),
+    ]
+
+
+def serve_forever(warehouse: Path) -> None:
+    """Blocks until interrupted; Ctrl-C leaves the schedules active."""
+    serve(*deployments(warehouse, flow_settings()), pause_on_shutdown=False)

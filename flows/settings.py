@@ -1,0 +1,50 @@
+"""The flows' settings, read the dlt way (`[flow]` in .dlt/config.toml, or FLOW__<KEY> in the
+environment), with the defaults below when unset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import dlt
+
+from crmsync.errors import UserError
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    sync_cron: str = "*/15 * * * *"  # the incremental sync → transform → push
+    full_scan_cron: str = "0 3 * * *"  # nightly: every provider lists everything, deletions are seen
+    timezone: str = "UTC"  # the crons' time zone
+    transform_on_partial_sync: bool = False  # build the models from what loaded when a provider failed
+    retries: int = 2  # per provider task, transient faults only
+    retry_delay_seconds: float = 30.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def flow_settings() -> FlowSettings:
+    """The configured settings; a value of the wrong type is a UserError naming the key."""
+    defaults = FlowSettings()
+    values: dict[str, Any] = {}
+    for key, default in defaults.as_dict().items():
+        value = dlt.config.get(f"flow.{key}")
+        if value is None:
+            continue
+        try:
+            values[key] = _coerce(value, type(default))
+        except ValueError:
+            raise UserError(f"flow.{key}: expected {type(default).__name__}, got {value!r}") from None
+    return FlowSettings(**values)
+
+
+def _coerce(value: Any, kind: type) -> Any:
+    # Environment variables arrive as strings; TOML values arrive typed.
+    if kind is bool and isinstance(value, str):
+        if value.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(value)
+    return kind(value)

@@ -1,0 +1,89 @@
+"""`crmsync status`: what the warehouse says about the last runs, read-only.
+
+Everything comes from tables the runs write (ops.sync_runs, ops.push_runs, ops.push_log,
+crm.segment_runs), so status works while the schedule runs elsewhere and needs no Prefect
+server. Tables not made yet give empty sections, not errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from crmsync.errors import UserError
+from flows.ops import sql
+
+
+@dataclass
+class Status:
+    warehouse: str
+    last_runs: list[dict[str, Any]] = field(default_factory=list)  # per flow
+    last_push: dict[str, Any] | None = None
+    freshness: list[dict[str, Any]] = field(default_factory=list)  # per provider table
+    failing_providers: list[dict[str, Any]] = field(default_factory=list)
+    raw_rows: dict[str, int] = field(default_factory=dict)  # "raw_x.table" -> live rows now
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    held_rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {f"{s}.{t}" for s, t in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+
+
+def records(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
+    cursor = con.execute(query)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def raw_row_counts(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, int]:
+    """Rows per raw table now, not counting rows the provider deleted."""
+    counts = {}
+    for name in sorted(t for t in tables if t.startswith("raw_") and ".__dlt" not in t and "._dlt" not in t):
+        schema, table = name.split(".", 1)
+        columns = {c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE schema_name = ? "
+                                              "AND table_name = ?", [schema, table]).fetchall()}
+        where = " WHERE deleted_at IS NULL" if "deleted_at" in columns else ""
+        counts[name] = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"{where}').fetchone()[0]
+    return counts
+
+
+def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection; while a run in another process writes, DuckDB refuses it."""
+    try:
+        return duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as error:
+        raise UserError(f"{warehouse}: a run is writing to it right now ({first_line(error)}); "
+                        "try again when it ends") from None
+
+
+def first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+
+
+def read_status(warehouse: Path) -> Status:
+    status = Status(str(warehouse))
+    if not warehouse.exists():
+        return status
+    with open_read_only(warehouse) as con:
+        tables = existing_tables(con)
+        if "ops.sync_runs" in tables:
+            status.last_runs = records(con, sql("status_last_runs"))
+            status.freshness = records(con, sql("status_freshness"))
+            status.failing_providers = records(con, sql("status_provider_errors"))
+        if "ops.push_runs" in tables:
+            last = records(con, sql("status_last_push"))
+            status.last_push = last[0] if last else None
+        if "ops.push_log" in tables and "ops.push_runs" in tables:
+            status.held_rejected = records(con, sql("status_held_rejected"))
+        if "crm.segment_runs" in tables:
+            status.segments = records(con, sql("status_segments"))
+        status.raw_rows = raw_row_counts(con, tables)
+    return status

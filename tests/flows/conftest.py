@@ -1,0 +1,52 @@
+"""Flow tests: one Prefect test harness for the whole session (it takes seconds to start),
+with PREFECT_HOME in a temporary folder so no run touches the user's Prefect."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crmsync.sandbox_link import sandbox_environment
+from sandbox.server import SandboxServer
+from sandbox.world import World
+from tests.conftest import PEOPLE, SEED
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    home = tmp_path_factory.mktemp("prefect_home")
+    saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "PREFECT_SERVER_ANALYTICS_ENABLED")}
+    os.environ.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    from prefect.settings import PREFECT_HOME, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    try:
+        with temporary_settings({PREFECT_HOME: str(home)}), prefect_test_harness(server_startup_timeout=60):
+            yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def flow_sandbox() -> Iterator[SandboxServer]:
+    """One sandbox per module: the flow tests run the whole loop against it."""
+    with SandboxServer(World(seed=SEED, contacts=PEOPLE)) as server:
+        yield server
+
+
+@pytest.fixture()
+def flow_env(flow_sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+             prefect_harness: None) -> Path:
+    """A fresh warehouse pointed at the module's sandbox; retries without waiting."""
+    for key, value in sandbox_environment(flow_sandbox.url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("CRMSYNC_PIPELINES_DIR", str(tmp_path / "pipelines"))
+    monkeypatch.setenv("FLOW__RETRY_DELAY_SECONDS", "0")
+    return tmp_path / "warehouse.duckdb"

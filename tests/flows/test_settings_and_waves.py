@@ -1,0 +1,52 @@
+"""Flow settings from configuration; the dependency order of the provider tasks; serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crmsync.errors import UserError
+from flows import serve as serve_module
+from flows.settings import FlowSettings, flow_settings
+from flows.steps import full_scan_environment, sync_waves
+
+
+def test_settings_default_and_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert flow_settings() == FlowSettings()
+    monkeypatch.setenv("FLOW__SYNC_CRON", "*/5 * * * *")
+    monkeypatch.setenv("FLOW__TRANSFORM_ON_PARTIAL_SYNC", "true")
+    monkeypatch.setenv("FLOW__RETRIES", "4")
+    settings = flow_settings()
+    assert (settings.sync_cron, settings.transform_on_partial_sync, settings.retries) == ("*/5 * * * *", True, 4)
+    monkeypatch.setenv("FLOW__TRANSFORM_ON_PARTIAL_SYNC", "sometimes")
+    with pytest.raises(UserError, match="flow.transform_on_partial_sync"):
+        flow_settings()
+
+
+def test_listable_providers_together_then_the_lookups_in_order() -> None:
+    every = ["chatman", "whautomate", "waabot", "chatrace", "dmchamp"]
+    assert sync_waves(every, True) == [["chatman", "whautomate", "waabot"], ["chatrace"], ["dmchamp"]]
+    assert sync_waves(every, False) == [[p] for p in every]
+    assert sync_waves(["dmchamp", "waabot"], True) == [["waabot"], ["dmchamp"]]
+
+
+def test_full_scan_environment_is_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCES__CHATMAN__FULL_SCAN_HOURS", raising=False)
+    import os
+
+    with full_scan_environment(True):
+        assert os.environ["SOURCES__CHATMAN__FULL_SCAN_HOURS"] == "0"
+    assert "SOURCES__CHATMAN__FULL_SCAN_HOURS" not in os.environ
+
+
+def test_serve_uses_the_configured_crons_and_never_pauses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("FLOW__FULL_SCAN_CRON", "30 2 * * *")
+    served = {}
+    monkeypatch.setattr(serve_module, "serve", lambda *deployments, **options: served.update(
+        deployments=deployments, options=options))
+    serve_module.serve_forever(tmp_path / "w.duckdb")
+    assert served["options"]["pause_on_shutdown"] is False
+    crons = {d.name: d.schedules[0].schedule.cron for d in served["deployments"]}
+    assert crons == {"crmsync-sync": "*/15 * * * *", "crmsync-full-scan": "30 2 * * *"}
+    assert all(d.parameters["warehouse"] == str(tmp_path / "w.duckdb") for d in served["deployments"])
