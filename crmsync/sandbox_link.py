@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from crmsync.environment import temporary_environment
 from sandbox import credentials
 
 START = "start"  # the value a bare `--sandbox` stands for
@@ -56,16 +56,10 @@ def linked_sandbox(option: str | None, seed: int = 7, contacts: int = 2000) -> I
 
     server = SandboxServer(World(seed=seed, contacts=contacts)) if option == START else None
     url = server.start().url if server else option
-    saved = {k: os.environ.get(k) for k in sandbox_environment(url)}
-    os.environ.update(sandbox_environment(url))
     try:
-        yield url
+        with temporary_environment(sandbox_environment(url)):
+            yield url
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         if server:
             server.stop()
 

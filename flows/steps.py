@@ -4,7 +4,6 @@ the run can still report its figures."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from prefect import task
 
+from crmsync.environment import temporary_environment
 from crmsync.errors import UserError
 from pipelines.push import PushResult, push
 from pipelines.sync import ProviderResult, sync_provider
@@ -61,16 +61,8 @@ def full_scan_environment(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    saved = {key: os.environ.get(key) for key in FULL_SCAN_ENV}
-    os.environ.update(FULL_SCAN_ENV)
-    try:
+    with temporary_environment(FULL_SCAN_ENV):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @task(name="sync", task_run_name="sync {provider}")

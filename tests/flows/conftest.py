@@ -3,12 +3,12 @@ with PREFECT_HOME in a temporary folder so no run touches the user's Prefect."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from crmsync.environment import temporary_environment
 from crmsync.sandbox_link import sandbox_environment
 from sandbox.server import SandboxServer
 from sandbox.world import World
@@ -18,20 +18,12 @@ from tests.conftest import PEOPLE, SEED
 @pytest.fixture(scope="session")
 def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     home = tmp_path_factory.mktemp("prefect_home")
-    saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "PREFECT_SERVER_ANALYTICS_ENABLED")}
-    os.environ.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
-    from prefect.settings import PREFECT_HOME, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
+    with temporary_environment({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}):
+        from prefect.settings import PREFECT_HOME, temporary_settings
+        from prefect.testing.utilities import prefect_test_harness
 
-    try:
         with temporary_settings({PREFECT_HOME: str(home)}), prefect_test_harness(server_startup_timeout=60):
             yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")
