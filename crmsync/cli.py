@@ -164,12 +164,11 @@ def run(
 
 
 @app.command()
-def serve() -> None:
-    """Run the flows on their schedules until interrupted."""
-    from flows.run import default_warehouse
+def serve(warehouse: Warehouse = DEFAULT_WAREHOUSE) -> None:
+    """Run the flows on their schedules until interrupted (Ctrl-C, SIGINT or SIGTERM)."""
     from flows.serve import serve_forever
 
-    serve_forever(default_warehouse())
+    serve_forever(warehouse.absolute())
 
 
 @app.command()

@@ -24,7 +24,6 @@ from flows.overlap import RunInProgress, acquire, release
 from flows.retry import ProviderSyncFailed, retry_condition
 from flows.settings import FlowSettings, flow_settings
 from flows.steps import (
-    PARALLEL_LOADS_SAFE,
     PushFailed,
     TransformFailed,
     full_scan_environment,
@@ -46,6 +45,7 @@ from flows.summary import (
     table_rows,
 )
 from pipelines.sync import ProviderResult, available_providers
+from sources.common.warehouse import session as warehouse_session
 from transforms.runner import DEFAULT_ROOT
 
 SYNC_FLOW = "crmsync-sync"
@@ -60,20 +60,21 @@ def outcome(future: PrefectFuture) -> Any:
 
 
 def sync_all(providers: list[str], warehouse: Path, settings: FlowSettings) -> dict[str, ProviderResult]:
-    """Each provider's task, wave by wave (see PARALLEL_LOADS_SAFE); a failure is kept as the
+    """Each provider's task, wave by wave (flows.steps.sync_waves); a failure is kept as the
     provider's result and the next provider still runs."""
     task = sync_task.with_options(retries=settings.retries, retry_delay_seconds=settings.retry_delay_seconds,
                                   retry_condition_fn=retry_condition)
     results: dict[str, ProviderResult] = {}
-    for wave in sync_waves(providers, PARALLEL_LOADS_SAFE):
-        futures = {p: task.submit(p, warehouse) for p in wave}
-        for provider, future in futures.items():
-            value = outcome(future)
-            if isinstance(value, ProviderSyncFailed):
-                value = value.result
-            elif isinstance(value, BaseException):  # the task crashed outside sync_provider
-                value = ProviderResult(status="failed", error=f"{type(value).__name__}: {value}")
-            results[provider] = value
+    with warehouse_session(warehouse):
+        for wave in sync_waves(providers):
+            futures = {p: task.submit(p, warehouse) for p in wave}
+            for provider, future in futures.items():
+                value = outcome(future)
+                if isinstance(value, ProviderSyncFailed):
+                    value = value.result
+                elif isinstance(value, BaseException):  # the task crashed outside sync_provider
+                    value = ProviderResult(status="failed", error=f"{type(value).__name__}: {value}")
+                results[provider] = value
     return {p: results[p] for p in providers}  # PROVIDERS order, whatever order they finished in
 
 

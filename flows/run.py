@@ -3,7 +3,6 @@ one sandbox for the whole loop."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,3 @@ def run_once(warehouse: Path, sandbox: str | None = None, push: bool = True,
     if isinstance(value, dict):
         return {**value, "prefect_state": state.type.value}
     return {"state": "failed", "reason": f"{type(value).__name__}: {value}", "prefect_state": state.type.value}
-
-
-def default_warehouse() -> Path:
-    return Path(os.environ.get("CRMSYNC_WAREHOUSE", "crmsync.duckdb")).absolute()

@@ -4,6 +4,7 @@ the next `crmsync serve`, or a worker, picks them up where they were."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 from prefect import serve
@@ -28,5 +29,10 @@ def deployments(warehouse: Path, settings: FlowSettings) -> list[RunnerDeploymen
 
 
 def serve_forever(warehouse: Path) -> None:
-    """Blocks until interrupted; Ctrl-C leaves the schedules active."""
+    """Blocks until interrupted (Ctrl-C, SIGINT, or SIGTERM, which Prefect's runner handles);
+    stopping leaves the schedules active."""
+    # A process started in the background of a script inherits SIGINT ignored: `kill -INT`
+    # must still stop the server.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     serve(*deployments(warehouse, flow_settings()), pause_on_shutdown=False)

@@ -19,16 +19,9 @@ from flows.retry import failure_for
 from transforms.runner import TransformResult, run_transforms
 
 # Chatrace and DM Champ find contacts by looking up the people the others loaded: each runs
-# after everything before it in this order (the rest can be listed, and could run side by side).
+# after everything before it in this order. The listable providers run side by side (their
+# sync-side warehouse connections share dlt's configuration: sources/common/warehouse.py).
 LOOKUP_ORDER = ("chatrace", "dmchamp")
-# Measured (2,000-person sandbox): the three listable providers side by side took 4.5 s
-# against 5.0 s one by one, and side by side they collide in the one warehouse file:
-# sync_provider's mark_deleted opens DuckDB with another configuration than dlt's open
-# loader connection ("Can't open a connection to same database file with a different
-# configuration"), failing a provider at random. Extract and load are one call in
-# sync_provider, so a lock cannot cover the load alone: the providers run one at a time,
-# each still its own task (own state, retries, failure isolated), in dependency order.
-PARALLEL_LOADS_SAFE = False
 # A full-scan run forces the scans that are otherwise spaced out by the hour settings, so
 # deletions and comment edits are seen on schedule. Others list everything on every run.
 FULL_SCAN_ENV = {"SOURCES__CHATMAN__FULL_SCAN_HOURS": "0", "SOURCES__CHATRACE__COMMENTS_FULL_REFRESH_HOURS": "0"}
@@ -46,12 +39,12 @@ class PushFailed(Exception):
         self.result = result
 
 
-def sync_waves(providers: list[str], parallel: bool) -> list[list[str]]:
-    """The providers in the order they may run: the listable ones together (or one by one
-    when not `parallel`), then each lookup provider alone, in PROVIDERS order."""
+def sync_waves(providers: list[str]) -> list[list[str]]:
+    """The providers in the order they may run: the listable ones together, then each lookup
+    provider alone, in PROVIDERS order."""
     listable = [p for p in providers if p not in LOOKUP_ORDER]
     lookups = [[p] for p in LOOKUP_ORDER if p in providers]
-    first = ([listable] if parallel else [[p] for p in listable]) if listable else []
+    first = [listable] if listable else []
     return first + lookups
 
 

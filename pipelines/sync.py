@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-import duckdb
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
@@ -26,6 +25,8 @@ from sources import PROVIDERS
 from sources.common.config import provider_settings
 from sources.common.http import RequestFailed
 from sources.common.run import SyncRun
+from sources.common.warehouse import connect as warehouse_connection
+from sources.common.warehouse import session as warehouse_session
 
 MARK_DELETED_SQL = (Path(__file__).parent / "sql" / "mark_deleted.sql").read_text()
 
@@ -69,7 +70,8 @@ def sync(providers: list[str] | None, warehouse: Path, full_refresh: bool = Fals
             raise UserError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
         if provider not in available_providers():
             raise UserError(f"{provider}: no source yet (issue #3)")
-    return {p: sync_provider(p, warehouse, full_refresh, progress) for p in chosen}
+    with warehouse_session(warehouse):
+        return {p: sync_provider(p, warehouse, full_refresh, progress) for p in chosen}
 
 
 def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
@@ -79,19 +81,20 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
     run = SyncRun(warehouse=warehouse,
                   on_rows=(lambda table, rows: progress(provider, table, rows)) if progress else None)
     try:
-        settings = provider_settings(provider)
-        module = importlib.import_module(f"sources.{provider}")
-        source = module.build_source(settings, run)
-        pipeline = dlt.pipeline(
-            pipeline_name=f"crmsync_{provider}",
-            destination=warehouse_destination(warehouse),
-            dataset_name=f"raw_{provider}",
-            pipelines_dir=str(pipelines_dir(warehouse)),
-        )
-        info = pipeline.run(source, loader_file_format="parquet",
-                            refresh="drop_sources" if full_refresh else None)
-        result.rows = _rows_loaded(pipeline, info)
-        result.deleted = mark_deleted(warehouse, f"raw_{provider}", run)
+        with warehouse_session(warehouse):  # see sources/common/warehouse.py
+            settings = provider_settings(provider)
+            module = importlib.import_module(f"sources.{provider}")
+            source = module.build_source(settings, run)
+            pipeline = dlt.pipeline(
+                pipeline_name=f"crmsync_{provider}",
+                destination=warehouse_destination(warehouse),
+                dataset_name=f"raw_{provider}",
+                pipelines_dir=str(pipelines_dir(warehouse)),
+            )
+            info = pipeline.run(source, loader_file_format="parquet",
+                                refresh="drop_sources" if full_refresh else None)
+            result.rows = _rows_loaded(pipeline, info)
+            result.deleted = mark_deleted(warehouse, f"raw_{provider}", run)
     except (UserError, RequestFailed) as error:
         result.status, result.error = "failed", str(error)
     except Exception as error:  # noqa: BLE001 - one provider's failure must not stop the others
@@ -121,7 +124,7 @@ def mark_deleted(warehouse: Path, dataset: str, run: SyncRun) -> dict[str, int]:
         return {}
     noticed_at = datetime.now(timezone.utc)
     marked = {}
-    with duckdb.connect(str(warehouse)) as con:
+    with warehouse_connection(warehouse) as con:
         existing = {t for (t,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [dataset]).fetchall()}
         for scan in scans:

@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from sources.common.http import ApiClient, RequestFailed
@@ -16,6 +15,7 @@ from sources.common.known_people import Person
 from sources.common.paging import numbered_pages
 from sources.common.phones import to_e164
 from sources.common.records import JSON_TEXT, Column
+from sources.common.warehouse import connect as warehouse_connection
 
 SQL_DIR = Path(__file__).resolve().parent
 
@@ -222,7 +222,7 @@ def read_previous(warehouse: Path, default_region: str | None) -> Previous:
     previous = Previous()
     if not warehouse.exists():
         return previous
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse_connection(warehouse) as con:
         previous.tables = {t for (t,) in con.execute(sql("tables")).fetchall()}
         if "contacts" not in previous.tables:
             return previous
@@ -240,7 +240,7 @@ def open_orders(warehouse: Path, final_statuses: Sequence[int]) -> list[tuple[st
     """(order_id, contact_id) of the live orders whose status is not in `final_statuses`."""
     if not warehouse.exists():
         return []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse_connection(warehouse) as con:
         if "orders" not in {t for (t,) in con.execute(sql("tables")).fetchall()}:
             return []
         rows = con.execute(sql("open_orders"), {"final": [int(s) for s in final_statuses]}).fetchall()
@@ -251,7 +251,7 @@ def loaded_comment_ids(warehouse: Path, opportunity_ids: Sequence[int]) -> pa.Ar
     """Ids of the comments of these opportunities already in the warehouse."""
     if not warehouse.exists() or not opportunity_ids:
         return pa.array([], pa.int64())
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse_connection(warehouse) as con:
         if "opportunity_comments" not in {t for (t,) in con.execute(sql("tables")).fetchall()}:
             return pa.array([], pa.int64())
         con.register("asked", pa.table({"opportunity_id": pa.array(opportunity_ids, pa.int64())}))

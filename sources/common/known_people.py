@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from sources.common.phones import to_e164
+from sources.common.warehouse import connect as warehouse_connection
 
 SOURCES_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,7 +30,7 @@ def known_people(warehouse: Path, default_region: str | None = None,
     if not warehouse.exists():
         return []
     people: set[KnownPerson] = set()
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse_connection(warehouse) as con:
         tables = {f"{s}.{t}" for s, t in con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
         for sql_file in sorted(SOURCES_DIR.glob("*/known_people.sql")):

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from sources.common.cursor import Cursor
 from sources.common.http import ApiClient, RequestFailed
 from sources.common.known_people import Person
 from sources.common.records import Column
+from sources.common.warehouse import connect as warehouse_connection
 
 SQL_DIR = Path(__file__).resolve().parent
 
@@ -71,7 +71,7 @@ def read_previous(warehouse: Path) -> Previous:
     previous = Previous()
     if not warehouse.exists():
         return previous
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse_connection(warehouse) as con:
         existing = {t for (t,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw_dmchamp'").fetchall()}
         deleted_at: dict[str, datetime] = {}

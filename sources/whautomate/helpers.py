@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from sources.common.http import ApiClient, RequestFailed
 from sources.common.paging import numbered_pages
 from sources.common.records import JSON_TEXT, Column
 from sources.common.scans import Scan
+from sources.common.warehouse import connect as warehouse_connection
 
 SQL_DIR = Path(__file__).resolve().parent
 
@@ -139,7 +139,7 @@ def loaded_message_ids(warehouse: Path, contact_ids: Sequence[str]) -> pa.Array:
     """Ids of the messages of these contacts already in the warehouse."""
     if not warehouse.exists() or not contact_ids:
         return pa.array([], pa.string())
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse_connection(warehouse) as con:
         if not con.execute(_sql("messages_table_exists")).fetchall()[0][0]:
             return pa.array([], pa.string())
         con.register("asked", pa.table({"contact_id": pa.array(contact_ids, pa.string())}))
@@ -151,7 +151,7 @@ def unseen_ids(warehouse: Path, table: str, scan: Scan) -> list[str]:
     """Ids live in the warehouse that this run's listing of `table` did not show."""
     if not warehouse.exists():
         return []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse_connection(warehouse) as con:
         con.register("seen_ids", scan.seen())
         return [str(row[0]) for row in con.execute(_sql("unseen").format(table=table)).fetchall()]
 

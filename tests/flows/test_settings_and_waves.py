@@ -26,9 +26,8 @@ def test_settings_default_and_from_environment(monkeypatch: pytest.MonkeyPatch) 
 
 def test_listable_providers_together_then_the_lookups_in_order() -> None:
     every = ["chatman", "whautomate", "waabot", "chatrace", "dmchamp"]
-    assert sync_waves(every, True) == [["chatman", "whautomate", "waabot"], ["chatrace"], ["dmchamp"]]
-    assert sync_waves(every, False) == [[p] for p in every]
-    assert sync_waves(["dmchamp", "waabot"], True) == [["waabot"], ["dmchamp"]]
+    assert sync_waves(every) == [["chatman", "whautomate", "waabot"], ["chatrace"], ["dmchamp"]]
+    assert sync_waves(["dmchamp", "waabot"]) == [["waabot"], ["dmchamp"]]
 
 
 def test_full_scan_environment_is_undone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,15 +7,16 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipelines.sync import sync
+from pipelines.sync import sync, sync_provider
 from sandbox.server import SandboxServer
 from sources import PROVIDERS
-from tests.sources.conftest import set_faults
+from tests.sources.conftest import churn, query, set_faults, truth
 
 
 def live_keys(warehouse: Path) -> dict[str, set[tuple]]:
@@ -86,3 +87,20 @@ def test_one_provider_refusing_its_key_does_not_stop_the_others(
     others = {p: r.status for p, r in results.items() if p != "whautomate"}
     assert others == {p: "ok" for p in others}
     assert all(results[p].rows for p in others), {p: results[p].rows for p in others}
+
+
+def test_listable_providers_sync_side_by_side_in_one_process(
+        sandbox: SandboxServer, warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flow runs them as parallel tasks: their loads and full-scan deletion marks share the
+    one warehouse file (a connection opened another way is refused while a load is open)."""
+    monkeypatch.setenv("SOURCES__CHATMAN__FULL_SCAN_HOURS", "0")  # every run marks deletions
+    listable = ["chatman", "whautomate", "waabot"]
+    for round_ in ("full", "after churn"):
+        with ThreadPoolExecutor(len(listable)) as pool:
+            results = dict(zip(listable, pool.map(lambda p: sync_provider(p, warehouse), listable)))
+        assert {p: r.error for p, r in results.items()} == {p: None for p in listable}, round_
+        expected = truth(sandbox)["counts"]
+        for provider in listable:
+            loaded = query(warehouse, f"SELECT count(*) FROM raw_{provider}.contacts WHERE deleted_at IS NULL")
+            assert loaded[0][0] == expected[provider]["contacts"], (round_, provider)
+        churn(sandbox, update=0.05, create=0.05, delete=0.05)

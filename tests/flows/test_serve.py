@@ -1,0 +1,80 @@
+"""`crmsync serve` for real: a subprocess serving the flows against the session's Prefect
+server registers both deployments on their crons, runs what the server schedules for them,
+stops on SIGTERM and leaves the schedules active.
+
+The test harness's temporary server runs no scheduler service, so the test asks the server
+for the run a cron tick would create (Prefect's scheduler, not crmsync, turns crons into runs)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from crmsync.sandbox_link import sandbox_environment
+from flows.job import FULL_SCAN_FLOW, SYNC_FLOW
+from flows.status import read_status
+from sandbox.server import SandboxServer
+
+T = TypeVar("T")
+
+
+@pytest.mark.slow  # a served flow run is its own process: ~40 s
+def test_serve_runs_scheduled_flow_runs_and_stops_on_sigterm(
+        prefect_harness: None, flow_sandbox: SandboxServer, tmp_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    warehouse = tmp_path / "served.duckdb"
+    env = {**os.environ, **sandbox_environment(flow_sandbox.url),
+           "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+           "CRMSYNC_PIPELINES_DIR": str(tmp_path / "pipelines"),
+           "FLOW__SYNC_CRON": "*/5 * * * *", "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
+    served = subprocess.Popen([sys.executable, "-m", "crmsync", "serve", "--warehouse", str(warehouse)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        with get_client(sync_client=True) as client:
+            deployment = wait_for(lambda: deployment_named(client, SYNC_FLOW), seconds=60)
+            assert deployment is not None, "serve registered no deployment"
+            assert [s.schedule.cron for s in deployment.schedules] == ["*/5 * * * *"]
+            scheduled = client.create_flow_run_from_deployment(deployment.id)
+            finished = wait_for(lambda: finished_state(client, scheduled.id), seconds=240)
+    finally:
+        served.send_signal(signal.SIGTERM)
+        output, _ = served.communicate(timeout=60)
+    assert finished == "COMPLETED", f"the served run ended {finished}; serve said:\n{output[-3000:]}"
+    assert served.returncode is not None, "serve did not stop on SIGTERM"
+    with get_client(sync_client=True) as client:
+        for name in (SYNC_FLOW, FULL_SCAN_FLOW):
+            deployment = deployment_named(client, name)
+            assert not deployment.paused and all(s.active for s in deployment.schedules), name
+    last = {r["flow"]: r["status"] for r in read_status(warehouse).last_runs}
+    assert last == {SYNC_FLOW: "ok"}
+
+
+def deployment_named(client, name: str):  # noqa: ANN001, ANN201 - Prefect's client and model
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        return client.read_deployment_by_name(f"{name}/{name}")
+    except ObjectNotFound:
+        return None
+
+
+def finished_state(client, flow_run_id) -> str | None:  # noqa: ANN001 - Prefect's client, UUID
+    state = client.read_flow_run(flow_run_id).state
+    return state.type.value if state and state.is_final() else None
+
+
+def wait_for(probe: Callable[[], T | None], seconds: float) -> T | None:
+    deadline = time.monotonic() + seconds
+    while (value := probe()) is None and time.monotonic() < deadline:
+        time.sleep(1)
+    return value
