@@ -248,6 +248,7 @@ def cli_push(sandbox: SandboxServer, warehouse: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+@pytest.mark.slow  # ~25 s quiet; tests/reliability/test_kill_loop.py keeps a kill in make test
 def test_sigkill_mid_push_then_push_again_under_faults_ends_equal(sandbox: SandboxServer, warehouse: Path) -> None:
     build(warehouse)
     set_faults(sandbox, latency_ms=20)
