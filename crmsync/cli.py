@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -84,14 +85,14 @@ def sync(
     from crmsync.sandbox_link import linked_sandbox
     from pipelines.sync import sync as run_sync
 
+    check_configuration()
     with linked_sandbox(sandbox), sync_progress(enabled=not json_output) as progress:
-        results = run_sync(provider, warehouse, full_refresh, progress)
+        results = run_sync(provider, writable_warehouse(warehouse), full_refresh, progress)
     if json_output:
         print_json({"providers": {p: r.as_dict() for p, r in results.items()}})
     else:
         sync_summary(results, warehouse)
-    if any(r.status != "ok" for r in results.values()):
-        raise typer.Exit(1)
+    fail_with([r.error or f"{p}: failed" for p, r in results.items() if r.status != "ok"])
 
 
 @app.command()
@@ -106,13 +107,14 @@ def transform(
     from crmsync.report import transform_summary
     from transforms.runner import DEFAULT_ROOT, run_transforms
 
-    result = run_transforms(warehouse, transforms or DEFAULT_ROOT, select)
+    check_configuration()
+    result = run_transforms(writable_warehouse(warehouse), transforms or DEFAULT_ROOT, select)
     if json_output:
         print_json(result.as_dict())
     else:
         transform_summary(result, warehouse)
     if result.status != "ok":
-        raise typer.Exit(1)
+        fail_with([f"transform failed, nothing of it was kept: {result.error}"])
 
 
 @app.command()
@@ -133,6 +135,9 @@ def push(
     from pipelines.push import push as run_push
     from transforms.runner import DEFAULT_ROOT
 
+    check_configuration()
+    if not dry_run:
+        writable_warehouse(warehouse)
     with linked_sandbox(sandbox):
         result = run_push(warehouse, segment, provider, dry_run, allow_mass_removal, transforms or DEFAULT_ROOT)
     if json_output:
@@ -140,7 +145,8 @@ def push(
     else:
         push_summary(result, warehouse)
     if result.status != "ok":
-        raise typer.Exit(1)
+        fail_with(list(dict.fromkeys(f"{target.target}: {target.error}" for target in result.targets()
+                                     if target.status != "ok")) or ["push failed"])
 
 
 @app.command()
@@ -151,6 +157,8 @@ def run(
     json_output: Json = False,
 ) -> None:
     """Run the whole job once as a Prefect flow: sync, transform, push."""
+    check_configuration()
+    writable_warehouse(warehouse)
     from crmsync.report import run_report
     from flows.run import run_once
 
@@ -160,7 +168,7 @@ def run(
     else:
         run_report(summary, warehouse)
     if summary.get("state") not in ("ok", "skipped"):
-        raise typer.Exit(1)
+        fail_with([f"run {summary.get('state')}: {summary.get('reason')}"])
 
 
 @app.command()
@@ -168,7 +176,8 @@ def serve(warehouse: Warehouse = DEFAULT_WAREHOUSE) -> None:
     """Run the flows on their schedules until interrupted (Ctrl-C, SIGINT or SIGTERM)."""
     from flows.serve import serve_forever
 
-    serve_forever(warehouse.absolute())
+    check_configuration()
+    serve_forever(writable_warehouse(warehouse).absolute(), say=lambda line: typer.echo(line, err=True))
 
 
 @app.command()
@@ -225,6 +234,47 @@ def bench(
     raise NotBuiltYet("bench", 7)
 
 
+def check_configuration() -> None:
+    """Refuse a misspelt or unknown key in crmsync's sections before anything runs."""
+    from flows.settings import FlowSettings
+    from sources.common.config import check_known_keys
+    from transforms.functions import DEFAULT_REGION_KEY
+
+    transform_section, region = DEFAULT_REGION_KEY.split(".")
+    check_known_keys({"flow": FlowSettings.__dataclass_fields__.keys(), "push": {"max_removal_share"},
+                      "warehouse": {"memory_limit"}, transform_section: {region}})
+
+
+def writable_warehouse(warehouse: Path) -> Path:
+    """The warehouse path, if crmsync can write the file and the dlt folder beside it; a path
+    that cannot be written is refused before anything (a half-made warehouse) is created."""
+    folder = warehouse.absolute().parent
+    where = f"warehouse {warehouse} (--warehouse or CRMSYNC_WAREHOUSE)"
+    if warehouse.is_dir():
+        raise UserError(f"{where}: is a folder, not a DuckDB file")
+    if not folder.is_dir():
+        raise UserError(f"{where}: {folder} is not an existing folder")
+    if warehouse.exists() and not os.access(warehouse, os.R_OK | os.W_OK):
+        raise UserError(f"{where}: the file is not writable")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"{where}: the folder {folder} is not writable")
+    return warehouse
+
+
+def fail_with(errors: list[str]) -> None:
+    """A command that ran but failed: each error as one line on stderr, exit 1 (the summary
+    on stdout says the rest)."""
+    if not errors:
+        return
+    for error in errors:
+        typer.echo(f"error: {one_line(error)}", err=True)
+    raise typer.Exit(1)
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def print_json(document: object) -> None:
     """The one JSON document a `--json` command prints on stdout."""
     sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
@@ -234,5 +284,5 @@ def main() -> None:
     try:
         app(args=with_optional_values(sys.argv[1:]), prog_name="crmsync")
     except UserError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {one_line(str(error))}", err=True)
         sys.exit(2)

@@ -5,6 +5,7 @@ the next `crmsync serve`, or a worker, picks them up where they were."""
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect import serve
@@ -12,6 +13,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
 from flows.job import FULL_SCAN_FLOW, SYNC_FLOW, full_scan_flow, sync_flow
+from flows.prefect_server import prefect_api
 from flows.settings import FlowSettings, flow_settings
 
 
@@ -28,11 +30,14 @@ def deployments(warehouse: Path, settings: FlowSettings) -> list[RunnerDeploymen
     ]
 
 
-def serve_forever(warehouse: Path) -> None:
+def serve_forever(warehouse: Path, say: Callable[[str], None] = print) -> None:
     """Blocks until interrupted (Ctrl-C, SIGINT, or SIGTERM, which Prefect's runner handles);
     stopping leaves the schedules active."""
     # A process started in the background of a script inherits SIGINT ignored: `kill -INT`
     # must still stop the server.
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    serve(*deployments(warehouse, flow_settings()), pause_on_shutdown=False)
+    settings = flow_settings()
+    log_file = warehouse.parent / f".{warehouse.name}.prefect-server.log"
+    with prefect_api(settings.server_port, log_file, settings.server_startup_seconds, say):
+        serve(*deployments(warehouse, settings), pause_on_shutdown=False)

@@ -19,6 +19,8 @@ class FlowSettings:
     transform_on_partial_sync: bool = False  # build the models from what loaded when a provider failed
     retries: int = 2  # per provider task, transient faults only
     retry_delay_seconds: float = 30.0
+    server_port: int = 4200  # `crmsync serve` with no PREFECT_API_URL starts a local Prefect server here
+    server_startup_seconds: float = 120.0  # how long serve waits for that server to answer
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -27,10 +27,13 @@ def admin_routes(world: World, faults: Faults, stats: Stats) -> list[Route]:
 
     async def set_faults(request: Request) -> Response:
         body = await _body(request)
-        unknown = set(body) - {"latency_ms", "rate_limit", "error_rate"}
+        unknown = set(body) - set(Faults.settings())
         if unknown:
             return JSONResponse({"error": f"unknown fault setting(s): {sorted(unknown)}"}, 400)
-        faults.update(body)
+        try:
+            faults.update(body)
+        except ValueError as error:
+            return JSONResponse({"error": str(error)}, 400)
         return JSONResponse(faults.as_dict())
 
     async def get_faults(request: Request) -> Response:

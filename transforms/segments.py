@@ -14,11 +14,17 @@ keeps `crm.segment_history` (segment, person_id, entered_at, left_at: one row pe
 person who leaves and comes back has two rows) and adds a row per segment to
 `crm.segment_runs` (run_at, segment, size, entered, left), which says what changed in the
 latest run even when nothing did.
+
+A target's name is normalised before it is used (see `target_name`), so the same header
+gives the same provider-side name on every run and machine, and two segments that would land
+on one provider-side target are refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -38,6 +44,9 @@ PUSH_FORMS = ('chatman segment "<name>"; dmchamp list <listId>; whautomate tag "
               'waabot group "<group title>"; chatrace tag "<tag>"')
 # DM Champ list ids are bare tokens; every other target is a quoted name.
 PUSH_LINE = re.compile(r'(?P<provider>\w+)\s+(?P<kind>\w+)\s+(?:"(?P<quoted>[^"]+)"|(?P<bare>[^\s"]+))$')
+# No provider documents a limit; a longer name keeps its start and a hash of the whole, so
+# it stays the same every run and apart from other long names.
+MAX_TARGET_NAME = 100
 
 
 @dataclass(frozen=True)
@@ -91,8 +100,49 @@ class SegmentStatus:
 
 
 def load_segments(folder: Path) -> list[Segment]:
-    """Every segment file of `folder`, by name; a file that does not parse is a UserError."""
-    return [load_segment(path) for path in sorted(folder.glob("*.sql"))] if folder.is_dir() else []
+    """Every segment file of `folder`, by name; a file that does not parse, or two files
+    pushing to one provider-side target, is a UserError."""
+    segments = [load_segment(path) for path in sorted(folder.glob("*.sql"))] if folder.is_dir() else []
+    require_distinct_targets(segments)
+    return segments
+
+
+def require_distinct_targets(segments: list[Segment]) -> None:
+    """Two segments on one target would undo each other's pushes every run."""
+    seen: dict[tuple[str, str], Segment] = {}
+    for segment in segments:
+        for provider, target in segment.push.items():
+            key = (provider, provider_key(provider, target.name))
+            if key in seen:
+                raise UserError(f"{segment.path} and {seen[key].path} push to the same {provider} "
+                                f"{target.kind} ({target} and {seen[key].push[provider]})")
+            seen[key] = segment
+
+
+def provider_key(provider: str, name: str) -> str:
+    """What the provider tells targets apart by: Chatrace tag names ignore case; Whautomate
+    defines a tag by its canonical form (lower case, anything else than letters and digits as
+    one dash); the others compare names exactly."""
+    if provider == "chatrace":
+        return name.casefold()
+    if provider == "whautomate":
+        return re.sub(r"[\W_]+", "-", name.casefold()).strip("-")
+    return name
+
+
+def target_name(provider: str, written: str) -> str:
+    """The name sent to the provider, the same however the header was typed: Unicode NFC
+    (a name typed on a Mac and one typed elsewhere are one name), control characters and runs
+    of white space as one space, none at the ends; longer than MAX_TARGET_NAME, its start and
+    a hash of the whole. DM Champ list ids are ids: only NFC."""
+    name = unicodedata.normalize("NFC", written)
+    if provider == "dmchamp":
+        return name
+    name = " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in name).split())
+    if len(name) > MAX_TARGET_NAME:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        name = f"{name[:MAX_TARGET_NAME - 9].rstrip()}~{digest}"
+    return name
 
 
 def load_segment(path: Path) -> Segment:
@@ -120,7 +170,10 @@ def parse_push(path: Path, line: str) -> PushTarget:
     # Every target is a quoted name except DM Champ's, a bare list id.
     if not match or match.group("kind") != expected or quoted == (match.group("provider") == "dmchamp"):
         raise UserError(f"{path}: bad push line {line!r}; write one of: {PUSH_FORMS}")
-    return PushTarget(match.group("provider"), expected, match.group("quoted") or match.group("bare"))
+    name = target_name(match.group("provider"), match.group("quoted") or match.group("bare"))
+    if not name:
+        raise UserError(f"{path}: bad push line {line!r}: the name is empty")
+    return PushTarget(match.group("provider"), expected, name)
 
 
 def build_segments(con: duckdb.DuckDBPyConnection, segments: list[Segment],

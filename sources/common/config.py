@@ -6,13 +6,19 @@ Values come from `.dlt/config.toml`, `.dlt/secrets.toml` or environment variable
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import os
+import tomllib
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import dlt
 
 from crmsync.errors import UserError
+from sources import PROVIDERS
 
 
 class ConfigError(UserError):
@@ -48,6 +54,8 @@ def resolve(provider: str, settings: tuple[Setting, ...]) -> dict[str, Any]:
             value = setting.default
         if value is None:
             missing.append(setting)
+        elif setting.key == "base_url":
+            require_http_url(provider, setting, value)
         values[setting.key] = value
     if missing:
         first = missing[0]
@@ -59,7 +67,58 @@ def resolve(provider: str, settings: tuple[Setting, ...]) -> dict[str, Any]:
     return values
 
 
+def require_http_url(provider: str, setting: Setting, value: Any) -> None:
+    """A base URL that is not http(s)://host would only fail later, after every retry."""
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{provider}: setting sources.{provider}.{setting.key} is not an http(s) URL: "
+                          f"{str(value)[:100]!r} (set in .dlt/config.toml or {setting.env_name(provider)})")
+
+
 def provider_settings(provider: str) -> dict[str, Any]:
     """The resolved settings of one provider, from its `sources/<provider>/settings.py`."""
-    module = importlib.import_module(f"sources.{provider}.settings")
-    return resolve(provider, module.SETTINGS)
+    return resolve(provider, settings_of(provider))
+
+
+def settings_of(provider: str) -> tuple[Setting, ...]:
+    return importlib.import_module(f"sources.{provider}.settings").SETTINGS
+
+
+def check_known_keys(other_sections: Mapping[str, Collection[str]]) -> None:
+    """Fail on a key crmsync does not know in its own sections: `sources.<provider>` and
+    `other_sections` (section -> keys). dlt would ignore a misspelt key silently and the
+    default would be used; the message names the key and where it is set, never its value.
+    Nested tables (dlt's own per-resource sections) are not crmsync's and are left alone."""
+    known = {f"sources.{p}": {s.key for s in settings_of(p)} for p in PROVIDERS}
+    known.update({section: set(keys) for section, keys in other_sections.items()})
+    for section, key, where in configured_keys(set(other_sections)):
+        if section not in known:
+            raise ConfigError(f"unknown provider section {section} ({where}); providers: {', '.join(PROVIDERS)}")
+        if key not in known[section]:
+            close = difflib.get_close_matches(key, known[section], n=1)
+            hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(sorted(known[section]))}"
+            raise ConfigError(f"unknown setting {section}.{key} ({where}){hint}")
+
+
+def configured_keys(other_sections: set[str]) -> Iterator[tuple[str, str, str]]:
+    """(section, key, where it is set) of every plain value set under `sources.<name>` or one
+    of `other_sections`, from the environment and every TOML file dlt reads."""
+    for name in sorted(os.environ):
+        parts = name.lower().split("__")
+        if parts[0] == "sources" and len(parts) == 3:
+            yield f"sources.{parts[1]}", parts[2], f"environment variable {name}"
+        elif parts[0] in other_sections and len(parts) == 2:
+            yield parts[0], parts[1], f"environment variable {name}"
+    for provider in dlt.config.config_providers:
+        if not hasattr(provider, "to_toml"):
+            continue
+        where = " or ".join(provider.present_locations) or provider.name
+        document = tomllib.loads(provider.to_toml())
+        tables = [(f"sources.{name}", values) for name, values in document.get("sources", {}).items()]
+        tables += [(section, document[section]) for section in sorted(other_sections) if section in document]
+        for section, values in tables:
+            if not isinstance(values, dict):
+                continue
+            for key, value in values.items():
+                if not isinstance(value, dict):
+                    yield section, key, where

@@ -152,10 +152,11 @@ class ApiClient:
         raise RequestFailed(f"{where} failed after {self.retry.attempts} attempts ({last_problem})")
 
     def get_json(self, path: str, params: dict[str, Any] | None = None,
-                 accept: tuple[int, ...] = ()) -> Any:
-        """GET and parse; a body cut short is retried like any transient fault."""
+                 accept: tuple[int, ...] = (), json: Any = None) -> Any:
+        """GET and parse; a body cut short is retried like any transient fault. `json` is a
+        request body, for an API that reads one on GET (Waabot's instance credentials)."""
         for attempt in range(self.retry.attempts):
-            response = self.request("GET", path, params=params, accept=accept)
+            response = self.request("GET", path, params=params, json=json, accept=accept)
             if response.status_code in accept and response.status_code >= 300:
                 return None
             try:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 
 from crmsync.sandbox_link import sandbox_environment
@@ -80,3 +81,40 @@ def wait_for(probe: Callable[[], T | None], seconds: float) -> T | None:
     while (value := probe()) is None and time.monotonic() < deadline:
         time.sleep(1)
     return value
+
+
+@pytest.mark.slow  # starts a real Prefect server, then waits for the next minute's cron tick
+def test_serve_without_a_server_starts_one_whose_cron_runs_the_flow(
+        flow_sandbox: SandboxServer, tmp_path: Path) -> None:
+    from sandbox.server import free_port
+
+    warehouse, port = tmp_path / "served.duckdb", free_port()
+    env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+    env.update({**sandbox_environment(flow_sandbox.url), "PREFECT_HOME": str(tmp_path / "prefect"),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "CRMSYNC_PIPELINES_DIR": str(tmp_path / "pipelines"),
+                "FLOW__SYNC_CRON": "* * * * *", "FLOW__SERVER_PORT": str(port), "PREFECT_RUNNER_POLL_FREQUENCY": "2"})
+    served = subprocess.Popen([sys.executable, "-m", "crmsync", "serve", "--warehouse", str(warehouse)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        last_runs = wait_for(lambda: finished_runs(warehouse), seconds=300)
+    finally:
+        served.send_signal(signal.SIGTERM)
+        output, _ = served.communicate(timeout=90)
+    assert last_runs == {SYNC_FLOW: "ok"}, f"no run on the cron; serve said:\n{output[-3000:]}"
+    assert f"Prefect UI at http://127.0.0.1:{port}" in output
+    assert not server_answers(port), "the local Prefect server outlived serve"
+
+
+def finished_runs(warehouse: Path) -> dict[str, str] | None:
+    """The flows' last runs once one is recorded (the warehouse is busy while a run writes)."""
+    try:
+        return {r["flow"]: r["status"] for r in read_status(warehouse).last_runs} or None
+    except Exception:  # noqa: BLE001 - not there yet, or held by the run that is writing it
+        return None
+
+
+def server_answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
