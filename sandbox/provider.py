@@ -7,6 +7,8 @@ import random
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -15,6 +17,16 @@ if TYPE_CHECKING:
     from sandbox.world import World
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+def page_response(payload: Any, status: int = 200) -> Response:
+    """JSON with orjson (installed with dlt): a page of records in a tenth of JSONResponse's
+    time, and the same document."""
+    try:
+        body = orjson.dumps(payload)
+    except TypeError:  # what a client may have written: an integer beyond 64 bits
+        return JSONResponse(payload, status_code=status)
+    return Response(body, status_code=status, media_type="application/json")
 
 
 class Provider:

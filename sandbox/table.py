@@ -5,12 +5,16 @@ k >= n_base and are kept in memory, as are updated ones. Generated records' time
 with k (see `clock.Timeline`) and every change is stamped later than all of them, so each
 listing order is "generated records in k order, then changed records by their stamp":
 no listing ever sorts the whole table.
+
+A page's generated records are built together by `make_many` when the provider has one
+(one numpy pass over the page's ks is much cheaper than a record at a time); it must give
+exactly the records `make` gives.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -28,9 +32,11 @@ class Table:
         make: Callable[[int], Record],
         id_of: Callable[[int], Any],
         timeline: Timeline,
+        make_many: Callable[[list[int]], list[Record]] | None = None,
     ) -> None:
         self.n_base = n_base
         self.make = make
+        self.make_many = make_many or (lambda ks: [make(k) for k in ks])
         self.id_of = id_of
         self.timeline = timeline
         self._changed: dict[int, Record] = {}
@@ -63,10 +69,25 @@ class Table:
             self._cache["alive"] = np.concatenate([base, np.array(created, dtype=np.int64)])
         return self._cache["alive"]
 
-    def records(self, ks: Iterator[int] | np.ndarray) -> list[Record]:
+    def is_changed(self, k: int) -> bool:
+        """Whether live record k is no longer the generated one (updated or created)."""
+        return k in self._changed
+
+    def changed_ks(self) -> np.ndarray:
+        """The ks of `is_changed`, ascending."""
+        if "changed" not in self._cache:
+            self._cache["changed"] = np.array(sorted(self._changed), dtype=np.int64)
+        return self._cache["changed"]
+
+    def records(self, ks: Iterable[int] | np.ndarray) -> list[Record]:
+        """The live records among `ks`, in that order; the generated ones built in a batch."""
+        ks = [int(k) for k in ks]
+        fresh = [k for k in ks if 0 <= k < self.n_base and k not in self._changed
+                 and not self._deleted_base[k]]
+        made = dict(zip(fresh, self.make_many(fresh)))
         out = []
         for k in ks:
-            record = self.get(int(k))
+            record = made.get(k) or self.get(k)
             if record is not None:
                 out.append(record)
         return out
@@ -86,6 +107,7 @@ class Table:
         self._changed[k] = record
         self._updated_ms[k] = updated_ms
         self._cache.pop("updated", None)
+        self._cache.pop("changed", None)
 
     def create(self, build: Callable[[int], Record], created_ms: int) -> int:
         """Append a record built by `build(k)` for its new k."""
@@ -131,32 +153,51 @@ class Table:
         Returns the page and the key to continue after, or None when nothing is left.
         """
         base, tail = self._ordered(order)
-        stamp = self.created_ms if order == "created" else self.updated_ms
-        lo = 0
-        if start_ms is not None:
-            lo = bisect.bisect_left(base, start_ms, key=lambda k: stamp(int(k)))
+        lo, hi = self._window(base, order, start_ms, end_ms)
         if after is not None:
-            lo = max(lo, bisect.bisect_right(base, after[0], key=lambda k: stamp(int(k))))
-        hi = len(base)
-        if end_ms is not None:
-            hi = bisect.bisect_left(base, end_ms, key=lambda k: stamp(int(k)))
-        picked: list[tuple[Key, int]] = [
-            ((stamp(int(k)), str(self.id_of(int(k)))), int(k)) for k in base[lo:min(hi, lo + limit + 1)]
-        ]
-        if len(picked) <= limit:
+            lo = max(lo, bisect.bisect_right(base, after[0], key=self._stamp(order)))
+        ks = base[lo:min(hi, lo + limit + 1)].tolist()
+        if len(ks) <= limit:
             t_lo = 0 if after is None else bisect.bisect_right(tail, (after[0], after[1], 1 << 62))
-            for key_ms, key_id, k in tail[t_lo:]:
+            for key_ms, _key_id, k in tail[t_lo:]:
                 if start_ms is not None and key_ms < start_ms:
                     continue
                 if end_ms is not None and key_ms >= end_ms:
                     break
-                picked.append(((key_ms, key_id), k))
-                if len(picked) > limit:
+                ks.append(k)
+                if len(ks) > limit:
                     break
-        more = len(picked) > limit
-        picked = picked[:limit]
-        next_key = picked[-1][0] if more and picked else None
-        return self.records(k for _key, k in picked), next_key
+        more = len(ks) > limit
+        ks = ks[:limit]
+        next_key = self.key(order, ks[-1]) if more and ks else None
+        return self.records(ks), next_key
+
+    def count(self, order: str, start_ms: int | None = None, end_ms: int | None = None) -> int:
+        """How many live records `scan` walks through in [start_ms, end_ms)."""
+        if start_ms is None and end_ms is None:
+            return len(self)
+        base, tail = self._ordered(order)
+        lo, hi = self._window(base, order, start_ms, end_ms)
+        in_tail = sum(1 for ms, _id, _k in tail
+                      if (start_ms is None or ms >= start_ms) and (end_ms is None or ms < end_ms))
+        return max(hi - lo, 0) + in_tail
+
+    def key(self, order: str, k: int) -> Key:
+        """Record k's place in the `order` listing."""
+        return self._stamp(order)(k), str(self.id_of(k))
+
+    def _stamp(self, order: str) -> Callable[[Any], int]:
+        stamp = self.created_ms if order == "created" else self.updated_ms
+        return lambda k: stamp(int(k))
+
+    def _window(self, base: np.ndarray, order: str, start_ms: int | None,
+                end_ms: int | None) -> tuple[int, int]:
+        """The slice of the generated ks stamped within [start_ms, end_ms) (found by bisection:
+        their stamps grow with k)."""
+        stamp = self._stamp(order)
+        lo = 0 if start_ms is None else bisect.bisect_left(base, start_ms, key=stamp)
+        hi = len(base) if end_ms is None else bisect.bisect_left(base, end_ms, key=stamp)
+        return lo, hi
 
     def _ordered(self, order: str) -> tuple[np.ndarray, list[tuple[int, str, int]]]:
         """Generated ks still in their generated place, then the moved ones by key."""
@@ -164,16 +205,14 @@ class Table:
             if order == "created":
                 base = np.flatnonzero(~self._deleted_base)
                 moved = [k for k in self._created_ms if k not in self._deleted]
-                stamp = self.created_ms
             elif order == "updated":
                 keep = ~self._deleted_base
                 changed_base = [k for k in self._updated_ms if k < self.n_base]
                 keep[changed_base] = False
                 base = np.flatnonzero(keep)
                 moved = list(self._updated_ms)
-                stamp = self.updated_ms
             else:
                 raise ValueError(order)
-            tail = sorted((stamp(k), str(self.id_of(k)), k) for k in moved)
+            tail = sorted((*self.key(order, k), k) for k in moved)
             self._cache[order] = (base, tail)
         return self._cache[order]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import httpx
 import phonenumbers
 import pytest
@@ -91,6 +93,39 @@ def test_table_offset_pages_newest_first() -> None:
         list(range(24, 14, -1)), list(range(14, 4, -1)), list(range(4, -1, -1)), []]
 
 
+def test_table_counts_windows_and_reports_changed_records() -> None:
+    table = _table(30)
+    start, end = table.timeline.created_ms(4), table.timeline.created_ms(12)
+    assert table.count("created") == 30 and table.count("created", start, end) == 8
+    assert not table.is_changed(3) and len(table.changed_ks()) == 0
+    table.put(3, {"id": "r000003", "k": 3}, now_ms())
+    table.delete(5)
+    created = table.create(lambda k: {"id": f"r{k:06d}", "k": k}, now_ms())
+    assert table.count("created", start, end) == len(_walk(table, "created", 4, start_ms=start, end_ms=end)) == 7
+    assert table.count("updated", BASE_END_MS) == len(_walk(table, "updated", 4, start_ms=BASE_END_MS)) == 2
+    assert table.changed_ks().tolist() == [3, created]
+    assert table.is_changed(3) and table.is_changed(created) and not table.is_changed(4)
+    table.delete(3)
+    assert table.changed_ks().tolist() == [created]
+
+
+def test_table_builds_a_page_of_generated_records_in_one_batch() -> None:
+    batches: list[list[int]] = []
+
+    def make_many(ks: list[int]) -> list[dict]:
+        batches.append(ks)
+        return [{"id": f"r{k:06d}", "k": k} for k in ks]
+
+    table = Table(20, make=lambda k: make_many([k])[0], id_of=lambda k: f"r{k:06d}",
+                  timeline=Timeline(20, salt=1), make_many=make_many)
+    table.put(2, {"id": "r000002", "k": 2, "changed": True}, now_ms())
+    table.delete(4)
+    assert table.records(range(6)) == [make_many([0])[0], make_many([1])[0],
+                                       {"id": "r000002", "k": 2, "changed": True},
+                                       make_many([3])[0], make_many([5])[0]]
+    assert batches[0] == [0, 1, 3, 5]
+
+
 def test_timestamps_round_trip() -> None:
     stamp = Timeline(100, 3).created_ms(42)
     assert iso_ms(stamp).endswith("Z") and parse_iso_ms(iso_ms(stamp)) == stamp
@@ -142,7 +177,10 @@ def test_truth_lists_every_live_account_once() -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_churn_is_deterministic(seed: int) -> None:
+def test_churn_is_deterministic(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Created records' ObjectIds carry their creation second (as real ones do): the clock is
+    # held still so that both churns happen in the same second.
+    monkeypatch.setattr("sandbox.clock.time", SimpleNamespace(time=lambda: 1_800_000_000.0))
     one, two = World(seed=3, contacts=200), World(seed=3, contacts=200)
     shares = {"update": 0.05, "create": 0.02, "delete": 0.01}
     assert one.churn(seed=seed, **shares) == two.churn(seed=seed, **shares)

@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox.credentials import CHATMAN_API_KEY
-from sandbox.provider import Handler, Provider, pick_share
+from sandbox.provider import Handler, Provider, page_response, pick_share
 from sandbox.providers.chatman.contacts import Contacts, phone_fields, wa_id_of
 from sandbox.providers.chatman.events import CAMPAIGN_IDS, CampaignEvents, TriggeredEvents
 from sandbox.providers.chatman.paging import (
@@ -102,8 +101,7 @@ class Chatman(Provider):
 
     @staticmethod
     def ok(payload: Any, status: int = 200) -> Response:
-        # orjson (installed with dlt) serialises a page of 1000 contacts ten times faster.
-        return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+        return page_response(payload, status)
 
     # -- contacts ----------------------------------------------------------------------------
     async def list_contacts(self, request: Request) -> Response:

@@ -14,11 +14,12 @@ import numpy as np
 import phonenumbers
 
 from sandbox import phones
-from sandbox.clock import Timeline, iso_ms, mix, now_ms
-from sandbox.ids import k_from_uuid, uuid_for
+from sandbox.clock import Timeline, iso_many, iso_ms, mix, mix_array, now_ms
+from sandbox.ids import k_from_uuid, uuid_for, uuids_for
 from sandbox.population import FIRST_NAMES, LAST_NAMES, Person, Population
-from sandbox.providers.chatman.paging import ApiError, BatchTable, iso_many
-from sandbox.table import Record
+from sandbox.providers.chatman.paging import ApiError
+from sandbox.streams import Streams
+from sandbox.table import Record, Table
 
 _SALT = 0xC0_47AC7
 
@@ -60,7 +61,8 @@ class Contacts:
         self.members = population.members("chatman")
         self.salt = mix(seed, _SALT)
         self.timeline = Timeline(len(self.members), self.salt)
-        self.table = BatchTable(len(self.members), self._generate, self.user_id, self.timeline)
+        self.table = Table(len(self.members), lambda k: self._generate([k])[0], self.user_id,
+                           self.timeline, self._generate)
         self._person_of_created: dict[int, int] = {}
         # Lookups of records written after generation; generated ones are found through
         # the population, so no index over the whole table is ever built.
@@ -125,43 +127,17 @@ class Contacts:
 
     # -- generated records ----------------------------------------------------------------
     def _generate(self, ks: list[int]) -> list[Record]:
-        created = iso_many([self.timeline.created_ms(k) for k in ks])
-        modified = iso_many([self.timeline.updated_ms(k) for k in ks])
-        return [
-            self._record(k, self.population.person(int(self.members[k])),
-                         random.Random(mix(k, self.salt + 1)), created[i], modified[i])
-            for i, k in enumerate(ks)
-        ]
-
-    def _record(self, k: int, person: Person, rng: random.Random, created: str, modified: str) -> Record:
-        shape = rng.random()
-        if shape < 0.5:
-            phone = person.national
-        elif shape < 0.8:
-            phone = phones.with_trunk(person.trunk, person.national)
-        else:
-            phone = phones.spaced(person.calling_code, person.national)
-        return {
-            "user_id": self.user_id(k),
-            "wa_id": phones.digits(person.calling_code, person.national),
-            "country_code": f"+{person.calling_code}",
-            "phone_number": phone,
-            "system_attributes": {
-                "first_name": person.first_name,
-                "last_name": person.last_name or None,
-                "email": phones.email_variant(person.email, rng),
-                "date_of_birth": person.birth_date or None,
-                "gender": person.gender,
-                "city": person.city or None,
-                "state": CITY_STATES.get(person.city),
-                "whatsapp_opted": person.opted_in,
-            },
-            "custom_attributes": _custom_attributes(rng),
-            "user_tags": rng.sample(TAGS, rng.choice((0, 0, 1, 1, 1, 2, 3))),
-            "external_customer_id": f"ext-{k}" if rng.random() < 0.6 else None,
-            "created_at": created,
-            "modified_at": modified,
-        }
+        ks_array = np.array(ks, dtype=np.int64)
+        streams = Streams()
+        records = []
+        for k, person, seed, user_id, created, modified in zip(
+                ks, self.population.people(self.members[ks_array]),
+                mix_array(ks_array, self.salt + 1).tolist(), uuids_for(ks_array, self.salt),
+                iso_many(self.timeline.created_ms_array(ks_array)),
+                iso_many(self.timeline.updated_ms_array(ks_array))):
+            streams.seed(seed)
+            records.append(_record(k, person, streams, user_id, created, modified))
+        return records
 
     # -- API writes ------------------------------------------------------------------------
     def add(self, body: Any) -> Record:
@@ -245,8 +221,10 @@ class Contacts:
     def _churn_create(self, rng: random.Random) -> int:
         person = self._newcomer(rng)
         ms = now_ms()
-        rng_k = random.Random(rng.getrandbits(64))
-        return self._insert(person.index, lambda k: self._record(k, person, rng_k, iso_ms(ms), iso_ms(ms)), ms)
+        streams = Streams()
+        streams.seed(rng.getrandbits(64))
+        return self._insert(
+            person.index, lambda k: _record(k, person, streams, self.user_id(k), iso_ms(ms), iso_ms(ms)), ms)
 
     def _newcomer(self, rng: random.Random) -> Person:
         """Sometimes a known person not yet in Chatman, else a brand-new person."""
@@ -261,17 +239,49 @@ class Contacts:
         return self.population.create(rng)
 
 
-def _custom_attributes(rng: random.Random) -> dict[str, Any]:
+def _record(k: int, person: Person, streams: Streams, user_id: str, created: str,
+            modified: str) -> Record:
+    shape = streams.random()
+    if shape < 0.5:
+        phone = person.national
+    elif shape < 0.8:
+        phone = phones.with_trunk(person.trunk, person.national)
+    else:
+        phone = phones.spaced(person.calling_code, person.national)
+    return {
+        "user_id": user_id,
+        "wa_id": phones.digits(person.calling_code, person.national),
+        "country_code": f"+{person.calling_code}",
+        "phone_number": phone,
+        "system_attributes": {
+            "first_name": person.first_name,
+            "last_name": person.last_name or None,
+            "email": phones.email_variant(person.email, streams.rng),
+            "date_of_birth": person.birth_date or None,
+            "gender": person.gender,
+            "city": person.city or None,
+            "state": CITY_STATES.get(person.city),
+            "whatsapp_opted": person.opted_in,
+        },
+        "custom_attributes": _custom_attributes(streams),
+        "user_tags": streams.sample(TAGS, streams.choice((0, 0, 1, 1, 1, 2, 3))),
+        "external_customer_id": f"ext-{k}" if streams.random() < 0.6 else None,
+        "created_at": created,
+        "modified_at": modified,
+    }
+
+
+def _custom_attributes(streams: Streams) -> dict[str, Any]:
     """A few keys; which ones appear varies between contacts, as it does in a real CRM."""
     attrs: dict[str, Any] = {}
-    if rng.random() < 0.7:
-        attrs["loyalty_tier"] = rng.choice(LOYALTY_TIERS)
-    if rng.random() < 0.8:
-        attrs["source"] = rng.choice(SOURCES)
-    if rng.random() < 0.4:
-        attrs["lifetime_value"] = round(rng.uniform(0, 2000), 2)
-    if rng.random() < 0.3:
-        attrs["preferred_language"] = rng.choice(LANGUAGES)
+    if streams.random() < 0.7:
+        attrs["loyalty_tier"] = streams.choice(LOYALTY_TIERS)
+    if streams.random() < 0.8:
+        attrs["source"] = streams.choice(SOURCES)
+    if streams.random() < 0.4:
+        attrs["lifetime_value"] = round(streams.rng.uniform(0, 2000), 2)
+    if streams.random() < 0.3:
+        attrs["preferred_language"] = streams.choice(LANGUAGES)
     return attrs
 
 

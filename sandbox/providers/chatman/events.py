@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.clock import BASE_END_MS, BASE_START_MS, Timeline, iso_ms, mix, mix_array, now_ms, parse_iso_ms
-from sandbox.ids import k_from_uuid, uuid_for
+from sandbox.clock import (BASE_END_MS, BASE_START_MS, Timeline, iso_many, iso_ms, mix, mix_array, now_ms,
+                           parse_iso_ms)
+from sandbox.ids import k_from_uuid, uuid_for, uuids_for
 from sandbox.providers.chatman.contacts import Contacts
-from sandbox.providers.chatman.paging import ApiError, BatchTable, iso_many
-from sandbox.table import Key, Record
+from sandbox.providers.chatman.paging import ApiError
+from sandbox.streams import Streams
+from sandbox.table import Key, Record, Table
 
 _SALT = 0xE7E47
 EVENTS_PER_CONTACT = 2.0
@@ -66,6 +68,9 @@ class _TimelineAfter(Timeline):
     def created_ms_array(self, ks: np.ndarray) -> np.ndarray:
         return super().created_ms_array(ks + self.skip)
 
+    def updated_ms_array(self, ks: np.ndarray) -> np.ndarray:
+        return super().updated_ms_array(ks + self.skip)
+
 
 @dataclass
 class EventType:
@@ -84,7 +89,8 @@ class TriggeredEvents:
         n_contacts = contacts.table.n_base
         n = round(n_contacts * EVENTS_PER_CONTACT) if n_contacts else 0
         self.timeline = _TimelineAfter(n, self.salt, contacts.timeline.created_ms(0))
-        self.table = BatchTable(n, self._generate, self.event_id, self.timeline)
+        self.table = Table(n, lambda j: self._generate([j])[0], self.event_id, self.timeline,
+                           self._generate)
         self.types = {name: EventType(name, attrs, BASE_START_MS) for name, attrs in EVENT_TYPES.items()}
         self._created_of: dict[int, list[int]] = {}  # contact k -> events created since
 
@@ -133,18 +139,23 @@ class TriggeredEvents:
         return [((self.table.created_ms(j), self.event_id(j)), j) for j in js if self.table.exists(j)]
 
     def _generate(self, js: list[int]) -> list[Record]:
-        stamps = self.timeline.created_ms_array(np.array(js, dtype=np.int64)).tolist()
-        owners = self.owners(np.array(js, dtype=np.int64)).tolist()
+        js_array = np.array(js, dtype=np.int64)
+        stamps = self.timeline.created_ms_array(js_array)
+        owners = self.owners(js_array)
+        user_ids = uuids_for(owners, self.contacts.salt)
+        streams = Streams()
         records = []
-        for j, ms, owner, iso in zip(js, stamps, owners, iso_many(stamps)):
-            rng = random.Random(mix(j, self.salt + 2))
-            name = rng.choice(EVENT_NAMES)
-            records.append(self._record(j, name, owner, _attributes(EVENT_TYPES[name], rng, ms), iso))
+        for j, event_id, seed, user_id, ms, iso in zip(
+                js, uuids_for(js_array, self.salt), mix_array(js_array, self.salt + 2).tolist(),
+                user_ids, stamps.tolist(), iso_many(stamps)):
+            streams.seed(seed)
+            name = streams.rng.choice(EVENT_NAMES)
+            attributes = _attributes(EVENT_TYPES[name], streams.rng, ms)
+            records.append(_event(event_id, name, user_id, attributes, iso))
         return records
 
     def _record(self, j: int, name: str, contact: int, attributes: dict[str, Any], iso: str) -> Record:
-        return {"event_id": self.event_id(j), "event_name": name, "user_id": self.contacts.user_id(contact),
-                "attributes": attributes, "triggered_at": iso}
+        return _event(self.event_id(j), name, self.contacts.user_id(contact), attributes, iso)
 
     def trigger(self, body: Any) -> Record:
         if not isinstance(body, dict):
@@ -233,6 +244,11 @@ class CampaignEvents:
         status = np.concatenate([np.full(len(s[0]), s[2], dtype=np.int8) for s in steps])
         order = np.argsort(ms, kind="stable")
         return ms[order], who[order], status[order]
+
+
+def _event(event_id: str, name: str, user_id: str, attributes: dict[str, Any], iso: str) -> Record:
+    return {"event_id": event_id, "event_name": name, "user_id": user_id, "attributes": attributes,
+            "triggered_at": iso}
 
 
 def _attributes(schema: dict[str, str], rng: random.Random, ms: int) -> dict[str, Any]:

@@ -59,7 +59,6 @@ class ContactStore:
         self._k_of_new_person: dict[int, int] = {}
         self._new_by_phone: dict[str, set[int]] = {}  # digits -> contacts created since
         self._new_by_email: dict[str, set[int]] = {}
-        self._touched: set[int] = set()  # changed or created since generation
 
     # -- ids and people -------------------------------------------------------------------
     @staticmethod
@@ -223,12 +222,12 @@ class ContactStore:
         return sorted(found, key=self.table.updated_ms, reverse=True)[:MAX_FOUND]
 
     def _find_by_field(self, fid: int, needle: str) -> list[int]:
-        touched = sorted(self._touched, key=self.table.updated_ms, reverse=True)
+        touched = sorted(self.table.changed_ks().tolist(), key=self.table.updated_ms, reverse=True)
         found = [k for k in touched if _normal(self.get(k)["fields"].get(fid)) == needle][:MAX_FOUND]
         for k in self._base_field_matches(fid, needle)[::-1]:
             if len(found) >= MAX_FOUND:
                 break
-            if int(k) not in self._touched and self.table.exists(int(k)):
+            if self.table.exists(int(k)) and not self.table.is_changed(int(k)):
                 found.append(int(k))
         return found
 
@@ -287,7 +286,6 @@ class ContactStore:
         record = dict(current, tags=list(current["tags"]), fields=dict(current["fields"]))
         change(record)
         self.table.put(k, record, now_ms())
-        self._touched.add(k)
 
     def create(self, person: Person, phone: str | None, email: str | None, rng: random.Random,
                interacted: bool, overrides: dict[str, Any] | None = None) -> int:
@@ -307,13 +305,11 @@ class ContactStore:
         self._k_of_new_person[person.index] = k
         self._new_by_phone.setdefault(digits_of(phone), set()).add(k)
         self._new_by_email.setdefault(_email_key(email), set()).add(k)
-        self._touched.add(k)
         return k
 
     def delete(self, k: int) -> None:
         record = self.get(k)
         self.table.delete(k)
-        self._touched.discard(k)
         if k in self._person_of_new:
             self._k_of_new_person.pop(self._person_of_new[k], None)
             self._new_by_phone[digits_of(record["phone"])].discard(k)
@@ -329,8 +325,9 @@ class ContactStore:
         alive = self.alive()
         untouched = np.zeros(n, dtype=bool)
         untouched[alive[alive < n]] = True
-        untouched[[k for k in self._touched if k < n]] = False
-        touched = [self.get(k) for k in sorted(self._touched)]
+        changed = self.table.changed_ks()
+        untouched[changed[changed < n]] = False
+        touched = [self.get(k) for k in changed.tolist()]
         out = {}
         for tag_id, name in self.tags.items():
             base = np.flatnonzero(self._base_tag_mask(tag_id) & untouched)

@@ -139,9 +139,7 @@ class Waabot(Provider):
         yield b'{"status":true,"message":"Contact fetched successfully!","data":['
         separator = b""
         for start in range(0, len(ks), STREAM_CHUNK):
-            records = self.contacts.table.records(ks[start:start + STREAM_CHUNK])
-            if client is not None:
-                records = [r for r in records if r["client_id"] == client]
+            records = self.contacts.listed(ks[start:start + STREAM_CHUNK], client)
             if records:
                 yield separator + orjson.dumps(records)[1:-1]
                 separator = b","

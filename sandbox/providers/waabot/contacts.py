@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from sandbox import phones
-from sandbox.clock import Timeline, iso_ms, mix
-from sandbox.ids import k_from_object_id, object_id_for
+from sandbox.clock import Timeline, iso_many, iso_ms, mix_array
+from sandbox.ids import k_from_object_id, object_id_for, object_ids_for
 from sandbox.population import JUNK_PHONES, Person, Population
 from sandbox.providers.waabot.groups import SLOT_SHARES, Groups
 from sandbox.table import Table
@@ -58,14 +58,14 @@ def name_of(person: Person, roll: float) -> str:
     return f"{person.first_name} {2 + int((roll - 0.85) / 0.15 * 8)}"
 
 
-def _roll(h: int, i: int) -> float:
-    """The i-th of four independent numbers in [0, 1) packed in a 64-bit hash."""
-    return (h >> (16 * i) & 0xFFFF) / 65536
+def _rolls(h: np.ndarray) -> np.ndarray:
+    """Four independent numbers in [0, 1) packed in each 64-bit hash: one row per hash."""
+    shifts = np.arange(0, 64, 16, dtype=np.uint64)
+    return (h[:, None] >> shifts & np.uint64(0xFFFF)) / 65536
 
 
 def record(k_id: str, name: str, number: str, group_id: str, client_id: str,
-           created_ms: int, updated_ms: int) -> Contact:
-    created = iso_ms(created_ms)
+           created: str, updated: str) -> Contact:
     return {
         "_id": k_id,
         "name": name,
@@ -75,7 +75,7 @@ def record(k_id: str, name: str, number: str, group_id: str, client_id: str,
         "channel": "whatsapp",
         "transaction": {"survey_id": None, "survey_sort_id": None},
         "createdAt": created,
-        "updatedAt": created if updated_ms == created_ms else iso_ms(updated_ms),
+        "updatedAt": updated,
         "__v": 0,
     }
 
@@ -86,9 +86,9 @@ class ContactBook:
         self.groups = groups
         self._draw(population)
         n_base = len(self.owner)
-        self.table = Table(n_base, self._make, self.id_of, Timeline(n_base, CONTACT_SALT))
-        self._touched: set[int] = set()  # ks whose record lives in the table's changes
-        self._by_number: dict[str, set[int]] = {}  # touched ks by their current number
+        self.table = Table(n_base, lambda k: self._make_many([k])[0], self.id_of,
+                           Timeline(n_base, CONTACT_SALT), self._make_many)
+        self._by_number: dict[str, set[int]] = {}  # changed ks by their current number
         self._person_of_created: dict[int, int | None] = {}
         self._created_of_person: dict[int, list[int]] = {}
         self._junk_ks: dict[str, list[int]] | None = None  # built on first need
@@ -139,9 +139,21 @@ class ContactBook:
 
     def group_of(self, k: int) -> str:
         """The record's group id, without building an untouched generated record."""
-        if k in self._touched:
+        if self.table.is_changed(k):
             return self.table.get(k)["group_id"]
         return self.groups.slots[self.slot[k]].group_id
+
+    def listed(self, ks: np.ndarray, client: str | None) -> list[Contact]:
+        """The live records among `ks`, only `client`'s when one is given: generated records
+        of other clients are passed over without being built."""
+        if client is not None:
+            theirs = np.array([slot.client_id != client for slot in self.groups.slots])
+            generated = ks < self.table.n_base
+            skip = np.zeros(len(ks), dtype=bool)
+            skip[generated] = theirs[self.slot[ks[generated]]]
+            ks = ks[~(skip & ~np.isin(ks, self.table.changed_ks()))]
+        records = self.table.records(ks)
+        return records if client is None else [r for r in records if r["client_id"] == client]
 
     def newest_first(self) -> np.ndarray:
         return self.table.alive()[::-1]
@@ -180,24 +192,30 @@ class ContactBook:
                     self._junk_ks.setdefault(junk, []).append(k)
         return self._junk_ks
 
-    def _make(self, k: int) -> Contact:
+    def _make_many(self, ks: list[int]) -> list[Contact]:
         # Hash bits rather than a seeded Random: this runs once per record of a full listing.
-        h = mix(k, CONTACT_SALT)
-        person = self.population.person(int(self.owner[k]))
-        slot = self.groups.slots[self.slot[k]]
+        ks_array = np.array(ks, dtype=np.int64)
+        rolls = _rolls(mix_array(ks_array, CONTACT_SALT))
         timeline = self.table.timeline
-        created = timeline.created_ms(k)
-        updated = timeline.updated_ms(k) if _roll(h, 0) < UPDATED_SHARE else created
-        return record(object_id_for(k, CONTACT_SALT, created), name_of(person, _roll(h, 1)),
-                      number_of(person, _roll(h, 2)), slot.group_id, slot.client_id,
-                      created, updated)
+        created = timeline.created_ms_array(ks_array)
+        updated = np.where(rolls[:, 0] < UPDATED_SHARE, timeline.updated_ms_array(ks_array), created)
+        slots = self.groups.slots
+        return [
+            record(k_id, name_of(person, name_roll), number_of(person, number_roll),
+                   slots[slot].group_id, slots[slot].client_id, created_iso, updated_iso)
+            for k_id, person, slot, name_roll, number_roll, created_iso, updated_iso in zip(
+                object_ids_for(ks_array, CONTACT_SALT, created),
+                self.population.people(self.owner[ks_array]), self.slot[ks_array].tolist(),
+                rolls[:, 1].tolist(), rolls[:, 2].tolist(), iso_many(created), iso_many(updated))
+        ]
 
     # -- writing ------------------------------------------------------------------------
     def create(self, person: int | None, name: str, number: str, group_id: str,
                client_id: str, created_ms: int) -> Contact:
         def build(k: int) -> Contact:
+            created = iso_ms(created_ms)
             return record(object_id_for(k, CONTACT_SALT, created_ms), name, number,
-                          group_id, client_id, created_ms, created_ms)
+                          group_id, client_id, created, created)
 
         k = self.table.create(build, created_ms)
         self._person_of_created[k] = person
@@ -220,23 +238,22 @@ class ContactBook:
 
     def delete_group(self, group_id: str) -> None:
         """Delete every record in the group."""
-        doomed = [k for k in self._touched if self.table.get(k)["group_id"] == group_id]
+        doomed = [k for k in self.table.changed_ks().tolist()
+                  if self.table.get(k)["group_id"] == group_id]
         slots = [s for s, slot in enumerate(self.groups.slots) if slot.group_id == group_id]
         for s in slots:
             doomed += [int(k) for k in np.flatnonzero(self.slot == s)
-                       if k not in self._touched and self.table.exists(int(k))]
+                       if self.table.exists(int(k)) and not self.table.is_changed(int(k))]
         for k in doomed:
             self.delete(k)
 
     def _remember(self, k: int, number: str) -> None:
-        self._touched.add(k)
         self._by_number.setdefault(number, set()).add(k)
 
     def _forget(self, k: int) -> None:
         """Drop a record about to change or go from the number index (before the table changes)."""
-        if k not in self._touched:
+        if not self.table.is_changed(k):
             return
-        self._touched.discard(k)
         number = self.table.get(k)["number"]
         holders = self._by_number[number]
         holders.discard(k)

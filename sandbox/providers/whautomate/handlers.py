@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from sandbox.clock import iso_ms, now_ms
 from sandbox.population import Person, Population
-from sandbox.provider import Handler, Provider
+from sandbox.provider import Handler, Provider, page_response
 from sandbox.providers.whautomate.requests import (
     Rejected, contact_fields, contact_filters, listing, location_filter, not_found,
     search_text, segment_fields, tag_list, text_field, wanted_tags,
@@ -58,7 +58,7 @@ class Handlers:
         wanted = wanted_tags(request)
         candidates = self.state.tag_candidates(wanted) if wanted else None
         tests = contact_filters(request)
-        return JSONResponse(listing(self.state.contacts, request, tests, candidates))
+        return page_response(listing(self.state.contacts, request, tests, candidates))
 
     async def create_contact(self, request: Request) -> Response:
         """Missing fields take the defaults of a contact added by hand: a Subscriber on
@@ -121,7 +121,7 @@ class Handlers:
     # -- contact tags -----------------------------------------------------------------------
     async def list_contact_tags(self, request: Request) -> Response:
         tests = search_text(request, ("name", "canonical"))
-        return JSONResponse(listing(self.state.contact_tags, request, tests))
+        return page_response(listing(self.state.contact_tags, request, tests))
 
     async def create_contact_tag(self, request: Request) -> Response:
         name = text_field(await Provider.json_body(request), "name")
@@ -134,7 +134,7 @@ class Handlers:
 
     # -- clients ----------------------------------------------------------------------------
     async def list_clients(self, request: Request) -> Response:
-        return JSONResponse(listing(self.state.clients, request, []))
+        return page_response(listing(self.state.clients, request, []))
 
     async def get_client(self, request: Request) -> Response:
         return JSONResponse(self.state.clients.get(self._k(self.state.clients, request)))
@@ -152,7 +152,7 @@ class Handlers:
     # -- segments ---------------------------------------------------------------------------
     async def list_segments(self, request: Request) -> Response:
         tests = location_filter(request) + search_text(request, ("name",))
-        return JSONResponse(listing(self.state.segments, request, tests))
+        return page_response(listing(self.state.segments, request, tests))
 
     async def create_segment(self, request: Request) -> Response:
         body = await Provider.json_body(request)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 import re
+from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -21,11 +23,12 @@ from sandbox.population import Person
 Record = dict[str, Any]
 
 STAGES = ("Subscriber", "Lead", "Customer", "Inactive")
-_STAGE_WEIGHTS = (40, 30, 20, 10)
+# Cumulative weights: `choices` would add the weights up on every draw.
+_STAGE_WEIGHTS = tuple(accumulate((40, 30, 20, 10)))
 CHANNELS = ("whatsapp", "instagram", "messenger", "webchat")
-_CHANNEL_WEIGHTS = (85, 6, 5, 4)
+_CHANNEL_WEIGHTS = tuple(accumulate((85, 6, 5, 4)))
 LOCATION_TITLES = ("Lagos HQ", "Nairobi Branch", "London Office")
-_LOCATION_WEIGHTS = (60, 25, 15)
+_LOCATION_WEIGHTS = tuple(accumulate((60, 25, 15)))
 
 # (tag name, contacts per thousand carrying it). The defined tags are the account's
 # contactTags; the hand-made ones were typed straight onto contacts in the app and have no
@@ -57,7 +60,7 @@ OUTBOUND_TEXTS = (
     "We are open 9am to 6pm, Monday to Saturday.",
 )
 OUTBOUND_STATUSES = ("sent", "delivered", "read", "failed")
-_OUTBOUND_STATUS_WEIGHTS = (15, 35, 45, 5)
+_OUTBOUND_STATUS_WEIGHTS = tuple(accumulate((15, 35, 45, 5)))
 MAX_MESSAGES = 6  # a generated contact has 0..6 messages
 
 
@@ -77,6 +80,20 @@ def tag_mask(ks: np.ndarray, salt: int, j: int, rate: int) -> np.ndarray:
     return mix_array(ks, salt + j) % np.uint64(1000) < np.uint64(rate)
 
 
+def tags_of_many(ks: np.ndarray, salt: int, vocabulary: tuple[tuple[str, int], ...]) -> list[list[str]]:
+    """`tags_of` of many records: one hash per tag for them all, then each record's set of
+    tags (as a bit mask) looked up."""
+    masks = np.zeros(len(ks), dtype=np.int64)
+    for j, (_name, rate) in enumerate(vocabulary):
+        masks |= tag_mask(ks, salt, j, rate).astype(np.int64) << j
+    return [list(_tag_set(mask, vocabulary)) for mask in masks.tolist()]
+
+
+@lru_cache(maxsize=4096)
+def _tag_set(mask: int, vocabulary: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    return tuple(name for j, (name, _rate) in enumerate(vocabulary) if mask >> j & 1)
+
+
 def message_count(k: int, salt: int) -> int:
     return mix(k, salt) % (MAX_MESSAGES + 1)
 
@@ -89,26 +106,26 @@ def contact(
     contact_id: str,
     person: Person,
     rng: random.Random,
-    stamps: tuple[int, int, int],
+    stamps: tuple[str, str, str],
     tags: list[str],
     location_id: str,
 ) -> Record:
-    """A contact as Whautomate shows it; `stamps` = (created, updated, last activity) ms."""
+    """A contact as Whautomate shows it; `stamps` = (created, updated, last activity)."""
     created, updated, last_activity = stamps
     return {
         "id": contact_id,
         "name": person.name if rng.random() < 0.9 else person.first_name,
         "phoneNumber": phones.international(person, rng),
         "email": phones.email_variant(person.email, rng),
-        "stage": rng.choices(STAGES, _STAGE_WEIGHTS)[0],
-        "channel": rng.choices(CHANNELS, _CHANNEL_WEIGHTS)[0],
+        "stage": rng.choices(STAGES, cum_weights=_STAGE_WEIGHTS)[0],
+        "channel": rng.choices(CHANNELS, cum_weights=_CHANNEL_WEIGHTS)[0],
         "tags": tags,
         "customFields": custom_fields(rng),
         "notes": rng.choice(NOTES) if rng.random() < 0.3 else "",
         "location": {"id": location_id},
-        "createdAt": iso_ms(created),
-        "updatedAt": iso_ms(updated),
-        "lastActivity": iso_ms(last_activity),
+        "createdAt": created,
+        "updatedAt": updated,
+        "lastActivity": last_activity,
     }
 
 
@@ -145,7 +162,7 @@ def client(
 
 
 def pick_location(rng: random.Random, locations: list[dict[str, str]]) -> dict[str, str]:
-    return rng.choices(locations, _LOCATION_WEIGHTS)[0]
+    return rng.choices(locations, cum_weights=_LOCATION_WEIGHTS)[0]
 
 
 def message(message_id: str, rng: random.Random, created_ms: int, inbound: bool) -> Record:
@@ -154,7 +171,7 @@ def message(message_id: str, rng: random.Random, created_ms: int, inbound: bool)
     else:
         kind = "template" if rng.random() < 0.2 else "text"
         text = rng.choice(OUTBOUND_TEXTS)
-        status = rng.choices(OUTBOUND_STATUSES, _OUTBOUND_STATUS_WEIGHTS)[0]
+        status = rng.choices(OUTBOUND_STATUSES, cum_weights=_OUTBOUND_STATUS_WEIGHTS)[0]
     return {
         "id": message_id,
         "direction": "inbound" if inbound else "outbound",

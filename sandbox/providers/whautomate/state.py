@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.clock import BASE_END_MS, BASE_START_MS, Timeline, iso_ms, mix, mix_array
-from sandbox.ids import k_from_object_id, object_id_for
+from sandbox.clock import BASE_END_MS, BASE_START_MS, Timeline, iso_many, iso_ms, mix, mix_array
+from sandbox.ids import k_from_object_id, object_id_for, object_ids_for
 from sandbox.population import Person, Population
 from sandbox.providers.whautomate import records
 from sandbox.providers.whautomate.records import Record
+from sandbox.streams import Streams
 from sandbox.table import Table
 
 CLIENT_SHARE = 30  # percent of the Whautomate people who are also clients
@@ -42,7 +43,8 @@ class WhautomateState:
             for j, title in enumerate(records.LOCATION_TITLES)
         ]
         self.contacts = self._table(
-            len(self.members), self._make_contact, _CONTACT_TIMES, _CONTACT_ID)
+            len(self.members), lambda k: self._make_contacts([k])[0], _CONTACT_TIMES, _CONTACT_ID,
+            self._make_contacts)
         self.client_people = self._pick_clients()
         self.clients = self._table(
             len(self.client_people), self._make_client, _CLIENT_TIMES, _CLIENT_ID)
@@ -53,15 +55,16 @@ class WhautomateState:
             records.canonical(name): k for k, (name, _) in enumerate(records.DEFINED_TAGS)}
         self._person_of_created: dict[int, int] = {}  # contact k >= n_base -> person
         self._created_contact_of: dict[int, int] = {}  # person -> contact k >= n_base
-        self._edited: set[int] = set()  # contact ks whose record is no longer the generated one
         self._added_messages: dict[int, list[Record]] = {}
 
-    def _table(self, n: int, make: Callable[[int], Record], times: int, id_salt: int) -> Table:
+    def _table(self, n: int, make: Callable[[int], Record], times: int, id_salt: int,
+               make_many: Callable[[list[int]], list[Record]] | None = None) -> Table:
         timeline = Timeline(n, self.salt + times)
         # The id's time part comes from the timeline even for records created later, so that
         # ids never depend on the wall clock (churn answers are reproducible).
         salt = self.salt + id_salt
-        return Table(n, make, lambda k: object_id_for(k, salt, timeline.created_ms(k)), timeline)
+        return Table(n, make, lambda k: object_id_for(k, salt, timeline.created_ms(k)), timeline,
+                     make_many)
 
     def _pick_clients(self) -> np.ndarray:
         """The people who are clients too: a share of the members, never a junk record."""
@@ -71,18 +74,29 @@ class WhautomateState:
         return picked[~junk]
 
     # -- generated records ----------------------------------------------------------------
-    def _make_contact(self, k: int) -> Record:
-        person = self.population.person(int(self.members[k]))
+    def _make_contacts(self, ks: list[int]) -> list[Record]:
+        ks_array = np.array(ks, dtype=np.int64)
         timeline = self.contacts.timeline
-        stamps = (timeline.created_ms(k), timeline.updated_ms(k), self._base_last_activity(k))
-        tags = records.tags_of(k, self.salt + _CONTACT_TAGS, records.CONTACT_TAGS)
-        return self._contact(k, person, stamps, tags)
+        created = timeline.created_ms_array(ks_array)
+        last_activity = created + (mix_array(ks_array, self.salt + _LAST_ACTIVITY)
+                                   % (BASE_END_MS - created).astype(np.uint64)).astype(np.int64)
+        streams = Streams()
+        out = []
+        for contact_id, person, seed, tags, *stamps in zip(
+                object_ids_for(ks_array, self.salt + _CONTACT_ID, created),
+                self.population.people(self.members[ks_array]),
+                mix_array(ks_array, self.salt + _CONTACT_RNG).tolist(),
+                records.tags_of_many(ks_array, self.salt + _CONTACT_TAGS, records.CONTACT_TAGS),
+                iso_many(created), iso_many(timeline.updated_ms_array(ks_array)),
+                iso_many(last_activity)):
+            streams.seed(seed)
+            out.append(self._contact(contact_id, person, streams.rng, tuple(stamps), tags))
+        return out
 
-    def _contact(self, k: int, person: Person, stamps: tuple[int, int, int],
-                 tags: list[str]) -> Record:
-        rng = random.Random(mix(k, self.salt + _CONTACT_RNG))
+    def _contact(self, contact_id: str, person: Person, rng: random.Random,
+                 stamps: tuple[str, str, str], tags: list[str]) -> Record:
         location = records.pick_location(rng, self.locations)
-        return records.contact(self.contacts.id_of(k), person, rng, stamps, tags, location["id"])
+        return records.contact(contact_id, person, rng, stamps, tags, location["id"])
 
     def _base_last_activity(self, k: int) -> int:
         created = self.contacts.timeline.created_ms(k)
@@ -160,17 +174,19 @@ class WhautomateState:
     def create_contact(self, person: Person, fields: dict[str, Any], now: int) -> int:
         """A new contact for `person`, generated then overridden by `fields`; answers its k."""
         k = self.contacts.create(
-            lambda k: {**self._contact(k, person, (now, now, now), []), **fields}, now)
+            lambda k: {**self._new_contact(k, person, now), **fields}, now)
         self._person_of_created[k] = person.index
         self._created_contact_of[person.index] = k
-        self._edited.add(k)
         self.define_tags(self.contacts.get(k)["tags"], now)
         return k
+
+    def _new_contact(self, k: int, person: Person, now: int) -> Record:
+        rng = random.Random(mix(k, self.salt + _CONTACT_RNG))
+        return self._contact(self.contacts.id_of(k), person, rng, (iso_ms(now),) * 3, [])
 
     def update_contact(self, k: int, changes: dict[str, Any], now: int) -> Record:
         record = {**self.contacts.get(k), **changes, "updatedAt": iso_ms(now)}
         self.contacts.put(k, record, now)
-        self._edited.add(k)
         if "tags" in changes:
             self.define_tags(changes["tags"], now)
         return record
@@ -180,7 +196,6 @@ class WhautomateState:
         gone = [m["id"] for m in self.messages(k)]
         self.contacts.delete(k)
         self._added_messages.pop(k, None)
-        self._edited.discard(k)
         return gone
 
     def add_messages(self, k: int, count: int, rng: random.Random, now: int) -> list[Record]:
@@ -237,7 +252,7 @@ class WhautomateState:
         for j, (name, rate) in enumerate(records.CONTACT_TAGS):
             if name.lower() in wanted:
                 carries |= records.tag_mask(generated, self.salt + _CONTACT_TAGS, j, rate)
-        return np.union1d(generated[carries], np.fromiter(self._edited, np.int64))
+        return np.union1d(generated[carries], self.contacts.changed_ks())
 
     # -- truth ------------------------------------------------------------------------------
     def accounts(self) -> Iterator[tuple[int, str]]:
@@ -262,14 +277,13 @@ class WhautomateState:
         generated, the records themselves for the others."""
         alive = self.contacts.alive()
         untouched = alive[alive < self.contacts.n_base]
-        if self._edited:
-            untouched = untouched[~np.isin(untouched, np.fromiter(self._edited, np.int64))]
+        untouched = untouched[~np.isin(untouched, self.contacts.changed_ks())]
         out: dict[str, list[str]] = {}
         for j, (name, rate) in enumerate(records.CONTACT_TAGS):
             carriers = untouched[records.tag_mask(untouched, self.salt + _CONTACT_TAGS, j, rate)]
             if len(carriers):
                 out[name] = [self.contacts.id_of(int(k)) for k in carriers]
-        for k in sorted(self._edited):
+        for k in self.contacts.changed_ks().tolist():
             for name in self.contacts.get(k)["tags"]:
                 out.setdefault(name, []).append(self.contacts.id_of(k))
         return out
