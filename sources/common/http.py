@@ -21,8 +21,10 @@ import orjson
 
 from crmsync.errors import UserError
 
-# httpx logs every request URL at INFO; DM Champ's key travels in the query string.
-logging.getLogger("httpx").setLevel(logging.WARNING)
+# httpx logs every request URL at INFO (DM Champ's key travels in the query string), and
+# httpcore every response header at DEBUG (Waabot's renewed x-access-token among them).
+for _chatty in ("httpx", "httpcore"):
+    logging.getLogger(_chatty).setLevel(logging.WARNING)
 
 
 class AuthError(UserError):
@@ -115,12 +117,16 @@ class ApiClient:
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                 json: Any = None, data: dict[str, Any] | None = None,
-                accept: tuple[int, ...] = ()) -> httpx.Response:
-        """Send with retries; answer any 2xx, or a status listed in `accept` (e.g. 404)."""
+                accept: tuple[int, ...] = (), once: bool = False) -> httpx.Response:
+        """Send with retries; answer any 2xx, or a status listed in `accept` (e.g. 404).
+        `once`: a write that is not idempotent is sent at most once, because a lost answer
+        (5xx, dropped connection) may hide a write that happened: the caller looks before
+        sending it again. RequestFailed then has no status."""
         query = {**self.default_params, **(params or {})}
         where = f"{self.provider}: {method} {path}"
         last_problem = "no attempt made"
-        for attempt in range(self.retry.attempts):
+        attempts = 1 if once else self.retry.attempts
+        for attempt in range(attempts):
             self.limiter.acquire()
             self.requests += 1
             try:
@@ -128,7 +134,7 @@ class ApiClient:
                 response.read()
             except httpx.TransportError as error:
                 last_problem = f"{type(error).__name__}"
-                self._backoff(attempt)
+                self.backoff(attempt)
                 continue
             if self.on_response is not None:
                 self.on_response(response)
@@ -148,8 +154,9 @@ class ApiClient:
                 self.limiter.hold(wait)
                 self.retries += 1
                 continue
-            self._backoff(attempt)
-        raise RequestFailed(f"{where} failed after {self.retry.attempts} attempts ({last_problem})")
+            self.backoff(attempt)
+        hint = f"; check sources.{self.provider}.base_url" if last_problem.endswith(("Error", "Timeout")) else ""
+        raise RequestFailed(f"{where} failed after {attempts} attempts ({last_problem}){hint}")
 
     def get_json(self, path: str, params: dict[str, Any] | None = None,
                  accept: tuple[int, ...] = (), json: Any = None) -> Any:
@@ -162,10 +169,11 @@ class ApiClient:
             try:
                 return orjson.loads(response.content)
             except orjson.JSONDecodeError:
-                self._backoff(attempt)
+                self.backoff(attempt)
         raise RequestFailed(f"{self.provider}: GET {path} kept answering incomplete JSON")
 
-    def _backoff(self, attempt: int) -> None:
+    def backoff(self, attempt: int) -> None:
+        """Wait before attempt `attempt + 1` of something that failed transiently."""
         self.retries += 1
         time.sleep(self.retry.delay(attempt))
 

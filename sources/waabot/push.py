@@ -54,9 +54,23 @@ class WaabotPush:
             return found
         if not create:
             raise UserError(f"waabot: contact group {target.name!r} does not exist")
-        created = _data(self.api.request("POST", "/contact_groups",
-                                         json={"title": target.name, **self._instance()}))
-        return str(created["_id"])
+        return self._create_group(target.name)
+
+    def _create_group(self, title: str) -> str:
+        """Waabot allows two groups of one title: a create whose answer was lost is followed by
+        a look-up, never by a blind second POST."""
+        body = {"title": title, **self._instance()}
+        for attempt in range(self.api.retry.attempts):
+            try:
+                return str(_data(self.api.request("POST", "/contact_groups", json=body, once=True))["_id"])
+            except RequestFailed as error:
+                if error.status is not None:  # answered, and not transiently: it was not made
+                    raise
+            found = self._find_group(title)
+            if found is not None:
+                return found
+            self.api.backoff(attempt)
+        raise RequestFailed(f"waabot: could not create contact group {title!r}")
 
     def _find_group(self, title: str) -> str | None:
         groups = self.credentials.get(self.api, "/contact_groups")

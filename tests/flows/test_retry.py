@@ -14,7 +14,7 @@ from sources.common.http import AuthError, RequestFailed
 @pytest.mark.parametrize("message", [
     "chatman: GET /contacts failed after 8 attempts (status 503)",
     "whautomate: GET /contacts failed after 8 attempts (status 429)",
-    "waabot: GET /contact failed after 8 attempts (ConnectError)",
+    "waabot: GET /contact failed after 8 attempts (ConnectError); check sources.waabot.base_url",
     "dmchamp: GET /lookup failed after 8 attempts (ReadTimeout)",
     "chatrace: GET /x kept answering incomplete JSON",
     "ConnectError: [Errno 111] Connection refused",

@@ -148,7 +148,7 @@ def test_unreachable_base_url_fails_that_provider_and_keeps_the_warehouse(
     before = snapshot(warehouse)
     monkeypatch.setenv("SOURCES__CHATMAN__BASE_URL", f"http://127.0.0.1:{free_port()}/chatman/v1/public-apis")
     result = run_cli(capsys, monkeypatch, "sync", "--provider", "chatman", "--warehouse", str(warehouse), "--json")
-    assert_one_error(result, "chatman", "ConnectError")
+    assert_one_error(result, "chatman", "ConnectError", "check sources.chatman.base_url")
     assert result.code == 1
     assert snapshot(warehouse) == before
 

@@ -147,8 +147,6 @@ def test_sync_output_logs_and_files_carry_no_secret(faulty_sandbox: SandboxServe
     assert found == []
 
 
-@pytest.mark.xfail(strict=True, reason="httpcore logs response headers at DEBUG, Waabot's renewed "
-                   "x-access-token among them: sources/common/http.py quiets httpx only (needs httpcore too)")
 def test_http_debug_logs_carry_no_token(faulty_sandbox: SandboxServer, issued_tokens: list[str],
                                         tmp_path: Path, caplog, monkeypatch) -> None:
     """A user who turns logging up to DEBUG to find a problem must not get tokens in the log."""
