@@ -26,7 +26,7 @@ import duckdb
 
 from crmsync.errors import UserError
 from transforms.checks import check_sql, columns_test, quote, relation
-from transforms.functions import register_functions
+from transforms.functions import PhoneNumbers, register_functions
 from transforms.models import (
     DataTest,
     Model,
@@ -124,8 +124,8 @@ def run_transforms(warehouse: Path, root: Path = DEFAULT_ROOT, select: list[str]
     started = time.monotonic()
     con = open_warehouse(warehouse, read_only=False)
     try:
-        register_functions(con)
-        build_all(con, [models[n] for n in order], segments, result)
+        phones = register_functions(con)
+        build_all(con, [models[n] for n in order], segments, result, phones)
     finally:
         con.close()
     result.seconds = round(time.monotonic() - started, 3)
@@ -176,9 +176,9 @@ def upstream(models: dict[str, Model], names: list[str]) -> set[str]:
 
 
 def build_all(con: duckdb.DuckDBPyConnection, models: list[Model], segments: list[Segment] | None,
-              result: TransformResult) -> None:
-    """BEGIN, the models and their tests, the segments (None: leave them) when all passed, then
-    COMMIT or ROLLBACK."""
+              result: TransformResult, phones: PhoneNumbers) -> None:
+    """BEGIN, the models and their tests, the segments (None: leave them) when all passed, the
+    phone numbers parsed on the way, then COMMIT or ROLLBACK."""
     existing = relations(con)
     missing = {m.name: missing_sources(m, existing) for m in models}
     tests = scheduled_tests(models)
@@ -195,6 +195,8 @@ def build_all(con: duckdb.DuckDBPyConnection, models: list[Model], segments: lis
             result.status, result.error = "failed", tests_failed_message(result.failed_tests)
         elif segments is not None:
             result.segments = build_segments(con, segments, result.run_at)
+        if result.status == "ok":
+            phones.save(con)
     except (BuildFailed, SegmentFailed) as error:
         result.status, result.error = "failed", str(error)
     except BaseException:

@@ -8,7 +8,7 @@ SELECT
     phone AS phone_raw,
     CAST(NULL AS VARCHAR) AS calling_code,
     phone_e164(phone, NULL) AS phone_e164,
-    nullif(regexp_extract(lower(email), '^\s*([^@\s]+@[^@\s]+\.[^@\s]+)\s*$', 1), '') AS email,
+    email_normal(email) AS email,
     nullif(trim(first_name), '') AS first_name,
     nullif(trim(last_name), '') AS last_name,
     nullif(concat_ws(' ', nullif(trim(first_name), ''), nullif(trim(last_name), '')), '') AS full_name,

@@ -11,7 +11,7 @@ SELECT
     CAST(NULL AS VARCHAR) AS calling_code,
     CASE WHEN c.found_by = 'phone' THEN phone_e164(c.phone_e164, NULL) END AS phone_e164,
     CASE WHEN c.found_by = 'email'
-         THEN nullif(regexp_extract(lower(c.email), '^\s*([^@\s]+@[^@\s]+\.[^@\s]+)\s*$', 1), '')
+         THEN email_normal(c.email)
     END AS email,
     CAST(NULL AS VARCHAR) AS first_name,
     CAST(NULL AS VARCHAR) AS last_name,

@@ -8,7 +8,7 @@ SELECT
     phone_number AS phone_raw,
     CAST(NULL AS VARCHAR) AS calling_code,
     phone_e164(phone_number, NULL) AS phone_e164,
-    nullif(regexp_extract(lower(email), '^\s*([^@\s]+@[^@\s]+\.[^@\s]+)\s*$', 1), '') AS email,
+    email_normal(email) AS email,
     nullif(regexp_extract(name, '^\s*(\S+)', 1), '') AS first_name,
     nullif(regexp_extract(name, '^\s*\S+\s+(.*\S)', 1), '') AS last_name,
     nullif(trim(name), '') AS full_name,
