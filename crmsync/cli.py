@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from crmsync.errors import NotBuiltYet, UserError
+from crmsync.errors import UserError
 from crmsync.sandbox_link import sandbox_environment, with_optional_values
 
 app = typer.Typer(
@@ -228,10 +228,33 @@ def segments_show(
 @app.command()
 def bench(
     contacts: Annotated[int, typer.Option(help="Contacts of the benchmark population.")] = 100_000,
+    only: Annotated[Optional[list[str]], typer.Option(
+        help="Only this item (repeatable): sync, declarative, rate_limit, memory, transforms, push, "
+             "incremental.")] = None,
+    skip: Annotated[Optional[list[str]], typer.Option(help="Leave this item out (repeatable).")] = None,
     json_output: Json = False,
 ) -> None:
-    """Measure sync, incremental, transform and push costs against the sandbox."""
-    raise NotBuiltYet("bench", 7)
+    """Measure sync, incremental, transform and push costs against sandboxes in their own
+    processes. Exits 0 when a target is missed (a measurement), 1 when the benchmark fails."""
+    from benchmarks.report import bench_table, progress_printer
+    from benchmarks.run import ITEMS, run_bench
+
+    unknown = sorted((set(only or []) | set(skip or [])) - set(ITEMS))
+    if unknown:
+        raise UserError(f"bench: unknown item(s) {', '.join(unknown)}; known: {', '.join(ITEMS)}")
+    if contacts < 10:
+        raise UserError("bench: --contacts must be at least 10")
+    items = tuple(i for i in ITEMS if (not only or i in only) and i not in (skip or []))
+    try:
+        document = run_bench(contacts, items, progress_printer())
+    except Exception as error:  # noqa: BLE001 - one line, not a traceback: the benchmark failed
+        typer.echo(f"error: bench failed: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}",
+                   err=True)
+        raise typer.Exit(1) from None
+    if json_output:
+        print_json(document)
+    else:
+        bench_table(document)
 
 
 def check_configuration() -> None:

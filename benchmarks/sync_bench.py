@@ -1,0 +1,195 @@
+"""Items 1-3 of issue #7: a full sync against the floor and the declarative source, the same
+sync under a sandbox rate limit, and an incremental rerun after 1% churn."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import dlt
+import duckdb
+
+from benchmarks import declarative, floor
+from benchmarks.endpoints import PAGED_APIS
+from benchmarks.figures import Figure, at_least, at_most, reported
+from benchmarks.sandbox_process import SandboxProcess
+from crmsync.environment import temporary_environment
+from crmsync.sandbox_link import sandbox_environment
+from pipelines.sync import ProviderResult, pipelines_dir, sync_provider
+from sources.common.config import provider_settings
+
+Progress = Callable[[str], None]
+
+# crmsync against the floor: cursor pages come one after another for every client, so only
+# crmsync's own overhead shows; numbered pages can be fetched concurrently, the floor cannot.
+FLOOR_TARGETS = {"chatman": 1.3, "whautomate": 1.0}
+DECLARATIVE_TARGET = 10.0
+RATE_BOUND_TARGET = 1.1
+INCREMENTAL_TARGETS = {"chatman": 0.05}
+CHURN = {"update": 0.01, "seed": 1}
+
+
+@dataclass
+class Measured:
+    seconds: float
+    cpu: float  # CPU seconds of this process (every thread): the client's own work
+    sandbox_cpu: float  # CPU seconds of the sandbox process meanwhile: the API's work
+    routes: Counter  # requests the sandbox answered, by "METHOD /template"
+    phases: dict[str, float]  # dlt's steps (extract, normalize, load), seconds; {} for the floor
+    result: ProviderResult | None = None  # crmsync's own account of the run
+
+    @property
+    def requests(self) -> int:
+        return sum(self.routes.values())
+
+    def costs(self) -> str:
+        """Where the wall time went: on a loaded machine, CPU seconds say more than wall."""
+        steps = "".join(f", {step} {seconds:.1f} s" for step, seconds in self.phases.items())
+        return f"{self.seconds:.1f} s wall{steps}, {self.cpu:.1f} s CPU, sandbox {self.sandbox_cpu:.1f} s CPU"
+
+
+def dlt_phases(pipeline: dlt.Pipeline) -> dict[str, float]:
+    """Seconds of each step of the pipeline's last run, from its trace."""
+    trace = pipeline.last_trace
+    return {step.step: round((step.finished_at - step.started_at).total_seconds(), 1)
+            for step in trace.steps if step.step != "run"} if trace else {}
+
+
+@contextmanager
+def measuring(sandbox: SandboxProcess) -> Iterator[list[float]]:
+    """Wall, own CPU and sandbox CPU of the block, as [wall, cpu, sandbox_cpu] once it ends."""
+    sandbox.reset_stats()
+    spent: list[float] = []
+    wall, cpu, sandbox_cpu = time.perf_counter(), time.process_time(), sandbox.cpu_seconds()
+    yield spent
+    spent += [time.perf_counter() - wall, time.process_time() - cpu, sandbox.cpu_seconds() - sandbox_cpu]
+
+
+def crmsync_sync(sandbox: SandboxProcess, provider: str, warehouse: Path,
+                 env: dict[str, str] | None = None) -> Measured:
+    """`pipelines.sync.sync_provider` into `warehouse`, timed, with the requests it made."""
+    with temporary_environment({**sandbox_environment(sandbox.url), **(env or {})}):
+        with measuring(sandbox) as spent:
+            result = sync_provider(provider, warehouse)
+    if result.status != "ok":
+        raise RuntimeError(f"crmsync's {provider} sync failed: {result.error}")
+    # The pipeline as sync_provider left it, to read its trace (pipelines/sync.py names it).
+    pipeline = dlt.pipeline(pipeline_name=f"crmsync_{provider}", pipelines_dir=str(pipelines_dir(warehouse)))
+    return Measured(*spent, sandbox.requests(provider), dlt_phases(pipeline), result)
+
+
+def floor_sync(sandbox: SandboxProcess, provider: str) -> Measured:
+    api = PAGED_APIS[provider](_page_size(sandbox, provider))
+    with measuring(sandbox) as spent:
+        floor.fetch_all(api, sandbox.url)
+    return Measured(*spent, sandbox.requests(provider), {})
+
+
+def declarative_sync(sandbox: SandboxProcess, provider: str, workdir: Path) -> Measured:
+    api = PAGED_APIS[provider](_page_size(sandbox, provider))
+    with measuring(sandbox) as spent:
+        pipeline = declarative.load(api, sandbox.url, workdir)
+    return Measured(*spent, sandbox.requests(provider), dlt_phases(pipeline))
+
+
+def _page_size(sandbox: SandboxProcess, provider: str) -> int:
+    """The page size crmsync's settings give, so the floor reads the same pages."""
+    with temporary_environment(sandbox_environment(sandbox.url)):
+        return int(provider_settings(provider)["page_size"])
+
+
+def full_sync_figures(provider: str, crmsync: Measured, base: Measured) -> list[Figure]:
+    """Item 1, crmsync against the floor, both at the sandbox's full size."""
+    name = f"sync.{provider}"
+    same = "same routes" if set(crmsync.routes) == set(base.routes) else (
+        f"routes differ: crmsync only {sorted(set(crmsync.routes) - set(base.routes))}, "
+        f"floor only {sorted(set(base.routes) - set(crmsync.routes))}")
+    return [
+        reported(f"{name}.crmsync_seconds", crmsync.seconds, "s",
+                 f"pipelines.sync.sync_provider into a fresh warehouse, {sum(crmsync.result.rows.values())} rows; "
+                 f"{crmsync.costs()}"),
+        reported(f"{name}.floor_seconds", base.seconds, "s",
+                 f"sequential httpx loop, same pages, JSON parsed; {base.costs()}"),
+        reported(f"{name}.crmsync_requests", crmsync.requests, "calls", "from /_sandbox/stats"),
+        reported(f"{name}.floor_requests", base.requests, "calls", f"from /_sandbox/stats; {same}"),
+        at_most(f"{name}.floor_ratio", crmsync.seconds / base.seconds, "x", FLOOR_TARGETS[provider],
+                "crmsync wall / floor wall"),
+        reported(f"{name}.cpu_ratio", (crmsync.cpu + crmsync.sandbox_cpu) / (base.cpu + base.sandbox_cpu), "x",
+                 "(client + sandbox CPU) of crmsync / of the floor: the wall ratio on an idle machine "
+                 "if nothing overlapped"),
+    ]
+
+
+def declarative_figures(provider: str, crmsync: Measured, slow: Measured, contacts: int) -> list[Figure]:
+    """Item 1, the declarative source against crmsync, both on the same sandbox."""
+    name = f"sync.{provider}"
+    where = f"both at {contacts:,} contacts"
+    return [
+        reported(f"{name}.declarative_seconds", slow.seconds, "s",
+                 f"dlt rest_api_source, merge, default file format; {slow.requests} requests; {where}; "
+                 f"{slow.costs()}"),
+        at_least(f"{name}.declarative_ratio", slow.seconds / crmsync.seconds, "x", DECLARATIVE_TARGET,
+                 f"declarative wall / crmsync wall ({crmsync.seconds:.1f} s); {where}"),
+    ]
+
+
+def rate_limited_figures(sandbox: SandboxProcess, provider: str, unthrottled: Measured, workdir: Path,
+                         bound_min_s: float) -> list[Figure]:
+    """Item 2: the rate is set so the bound is at least `bound_min_s` and twice the unthrottled
+    sync (so the rate, not the sandbox, is what the run waits for); crmsync is told the same
+    rate, as a user would configure their account's."""
+    bound_s = max(bound_min_s, 2 * unthrottled.seconds)
+    rate = round(unthrottled.requests / bound_s, 3)
+    sandbox.set_faults(rate_limit=rate)
+    try:
+        env = {f"SOURCES__{provider.upper()}__REQUESTS_PER_SECOND": str(rate)}
+        limited = crmsync_sync(sandbox, provider, workdir / f"{provider}-rate.duckdb", env)
+        statuses = sandbox.statuses(provider)
+    finally:
+        sandbox.set_faults(rate_limit=None)
+    answered = sum(n for status, n in statuses.items() if status.startswith("2"))
+    bound = answered / rate
+    missing = _missing_rows(sandbox, provider, workdir / f"{provider}-rate.duckdb")
+    name = f"sync.{provider}.rate_limited"
+    return [
+        at_most(f"{name}.bound_ratio", limited.seconds / bound, "x", RATE_BOUND_TARGET,
+                f"wall {limited.seconds:.1f} s / ({answered} requests / {rate} per s = {bound:.1f} s); "
+                f"{statuses.get('429', 0)} answered 429; {sandbox.contacts:,} contacts"),
+        at_most(f"{name}.rows_missing", missing, "rows", 0,
+                f"truth counts minus warehouse rows, every table; status {limited.result.status}"),
+    ]
+
+
+def _missing_rows(sandbox: SandboxProcess, provider: str, warehouse: Path) -> int:
+    truth = sandbox.truth_counts()[provider]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [f"raw_{provider}"]).fetchall()}
+        loaded = {t: con.execute(f'SELECT count(*) FROM "raw_{provider}"."{t}"').fetchone()[0]
+                  for t in truth if t in tables}
+    return sum(abs(n - loaded.get(table, 0)) for table, n in truth.items())
+
+
+def incremental_figures(sandbox: SandboxProcess, providers: list[str], workdir: Path,
+                        progress: Progress) -> Iterator[Figure]:
+    """Item 3: a full sync of every provider, 1% of records updated, the same sync again; one
+    figure per provider as soon as its rerun is done."""
+    warehouse = workdir / "incremental.duckdb"
+    full: dict[str, Measured] = {}
+    for provider in providers:
+        progress(f"incremental: full sync of {provider}")
+        full[provider] = crmsync_sync(sandbox, provider, warehouse)
+    sandbox.churn(**CHURN)
+    for provider in providers:
+        progress(f"incremental: rerun of {provider} after churn")
+        rerun = crmsync_sync(sandbox, provider, warehouse)
+        ratio = rerun.seconds / full[provider].seconds
+        note = (f"rerun {rerun.requests} requests, {rerun.costs()} / full {full[provider].requests} requests, "
+                f"{full[provider].costs()}; 1% of records updated")
+        name = f"incremental.{provider}.rerun_ratio"
+        yield (at_most(name, ratio, "x", INCREMENTAL_TARGETS[provider], note)
+               if provider in INCREMENTAL_TARGETS else reported(name, ratio, "x", note))
