@@ -1,6 +1,7 @@
--- A confirmed add: the membership is crmsync's now (replacing a row of the same membership).
+-- Confirmed adds (_push_kept): the memberships are crmsync's now, replacing rows of the same
+-- membership.
 DELETE FROM ops.push_state
 WHERE provider = $provider AND segment = $segment AND target_id = $target_id
-  AND coalesce(record_id, contact_id, 'person:' || person_id) = $membership;
+  AND coalesce(record_id, contact_id, 'person:' || person_id) IN (SELECT membership FROM _push_kept);
 INSERT INTO ops.push_state (provider, segment, target_id, person_id, contact_id, record_id, pushed_at)
-VALUES ($provider, $segment, $target_id, $person_id, $contact_id, $record_id, $at);
+SELECT $provider, $segment, $target_id, person_id, contact_id, record_id, $at FROM _push_kept;
