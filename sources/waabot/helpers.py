@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from itertools import islice
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import ijson
 import orjson
 import pyarrow as pa
 
@@ -80,13 +82,40 @@ class Instance:
     where: str  # "query" or "body"
 
     def get(self, api: ApiClient, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """GET a listing and answer the envelope's `data` list."""
+        """GET a listing and answer the envelope's `data` list (a body cut short is read again)."""
+        query, body = self._credentials(params)
+        answer = api.get_json(path, query, json=body)
+        if not isinstance(answer, dict):
+            raise RequestFailed(f"{PROVIDER}: GET {path} answered no envelope")
+        return listed(answer, f"GET {path}")
+
+    def chunks(self, api: ApiClient, path: str, params: dict[str, Any] | None,
+               size: int) -> Iterator[list[dict[str, Any]]]:
+        """GET a listing and hand out its `data` records `size` at a time, parsed as they are
+        handed out: the contacts listing is the whole account in one body (~150 MB at a
+        million records), and parsed whole it would take ten times that as Python objects.
+        A body found cut short is read again and handed out from the start: the records
+        already handed out come again, and the merge on their key keeps each once."""
+        where = f"GET {path}"
+        query, body = self._credentials(params)
+        for attempt in range(api.retry.attempts):
+            response = api.request("GET", path, params=query, json=body)
+            try:
+                if not _lists_data(response.content):
+                    listed(_parse(response, where), where)  # raises, with the API's message
+                records = ijson.items(response.content, "data.item", use_float=True)
+                while chunk := list(islice(records, max(size, 1))):
+                    yield chunk
+                return
+            except ijson.JSONError:
+                api.backoff(attempt)
+        raise RequestFailed(f"{PROVIDER}: {where} kept answering incomplete JSON")
+
+    def _credentials(self, params: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, str] | None]:
+        """The query and the GET body, with the instance credentials where the account wants them."""
         credentials = {"session_id": self.session_id, "access_token": self.access_token}
         query = {**(params or {}), **(credentials if self.where == "query" else {})}
-        body = credentials if self.where == "body" else None
-        response = api.request("GET", path, params=query, json=body)
-        # orjson: the contacts listing is the whole account in one body (~150 MB at 1M records).
-        return listed(_parse(response, f"GET {path}"), f"GET {path}")
+        return query, credentials if self.where == "body" else None
 
 
 def instance(settings: dict[str, Any]) -> Instance:
@@ -119,15 +148,15 @@ def open_session(settings: dict[str, Any], run: SyncRun) -> ApiClient:
     return api
 
 
-def chunks(records: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    """Slices of `size` records cut off the end of `records` (so the oldest come first), each
-    removed from the list as it is handed out: once its table is built its dicts are freed,
-    and the listing is never held twice, as dicts and as arrow."""
-    size = max(size, 1)
-    while records:
-        chunk = records[-size:]
-        del records[-size:]
-        yield chunk
+def _lists_data(content: bytes) -> bool:
+    """Whether the envelope's `data` is a list and no `status: false` came before it, read
+    from the few parse events in front of the list (the list itself is streamed)."""
+    for prefix, event, value in ijson.parse(content):
+        if prefix == "status" and value is False:
+            return False
+        if prefix == "data":
+            return event == "start_array"
+    return False
 
 
 def listed(body: dict[str, Any], where: str) -> list[dict[str, Any]]:

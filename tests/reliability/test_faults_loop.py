@@ -31,18 +31,14 @@ KINDS = {
     "truncated JSON pages": ({"truncate_rate": 0.1}, "truncate"),
     "5xx after the write was made": ({"commit_error_rate": 0.1}, "commit_error"),
 }
-WAABOT_TRUNCATED = ("sources/waabot/helpers.py parses its listings itself (Instance.get: _parse; Instance.chunks: "
-                    "ijson) after ApiClient.request, so a 200 whose JSON is cut short fails the sync (RequestFailed) "
-                    "instead of being read again as ApiClient.get_json does")
-# Truncation is left out until WAABOT_TRUNCATED is fixed (its own tests below say when).
 EVERY_FAULT = {"rate_limit": 60, "error_rate": 0.03, "slow_rate": 0.01, "slow_ms": 1500, "drop_rate": 0.03,
-               "commit_error_rate": 0.05}
+               "truncate_rate": 0.03, "commit_error_rate": 0.05}
 
 
 def loop_under(sandbox: SandboxServer, warehouse: Path, faults: dict[str, object]) -> None:
     """Sync, transform and push with `faults` on; check each step against the truth. The
-    Waabot groups are made first, without faults: making one under faults can make it twice
-    (the xfail test below), which would hide everything else this checks."""
+    Waabot groups are made first, without faults (the group create under faults has its own
+    test below)."""
     make_waabot_groups(sandbox)
     set_faults(sandbox, **faults)
     reset_stats(sandbox)
@@ -61,8 +57,7 @@ def make_waabot_groups(sandbox: SandboxServer) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.xfail(reason=WAABOT_TRUNCATED))
-                                  if k == "truncated JSON pages" else k for k in KINDS])
+@pytest.mark.parametrize("kind", KINDS)
 def test_loop_ends_equal_under(kind: str, sandbox: SandboxServer, warehouse: Path, quick_retries: object) -> None:
     faults, counted = KINDS[kind]
     loop_under(sandbox, warehouse, faults)
@@ -73,10 +68,9 @@ def test_loop_ends_equal_under_every_fault_at_once(sandbox: SandboxServer, wareh
                                                    quick_retries: object) -> None:
     loop_under(sandbox, warehouse, EVERY_FAULT)
     seen = injected(sandbox)
-    assert all(seen[kind] > 0 for kind in ("rate_limit", "error", "slow", "drop", "commit_error")), seen
+    assert all(seen[kind] > 0 for kind in ("rate_limit", "error", "slow", "drop", "truncate", "commit_error")), seen
 
 
-@pytest.mark.xfail(reason=WAABOT_TRUNCATED, strict=True)
 def test_a_truncated_waabot_listing_is_read_again(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Seed 1: the first GET is cut short, the next ones are whole (the generator's draws).
     with SandboxServer(World(seed=7, contacts=PEOPLE), Faults(truncate_rate=0.5, seed=1)) as server:

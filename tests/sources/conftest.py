@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -12,8 +14,12 @@ import pytest
 from crmsync.sandbox_link import sandbox_environment
 from pipelines.sync import ProviderResult, sync_provider
 from sandbox.server import SandboxServer
+from sandbox.world import World
+from sources import PROVIDERS
+from tests.conftest import PEOPLE, SEED
 
 SyncOnce = Callable[..., ProviderResult]
+TEMPLATE_WAREHOUSE = "warehouse.duckdb"
 
 
 @pytest.fixture()
@@ -71,3 +77,42 @@ def no_duplicates(warehouse: Path) -> Callable[[str, str], None]:
 
     return check
 
+
+
+def fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox has no rate limit unless a test sets one: no provider waits for its
+    account's rate."""
+    for provider in PROVIDERS:
+        monkeypatch.setenv(f"SOURCES__{provider.upper()}__REQUESTS_PER_SECOND", "1000")
+
+
+def sync_others_once(folder: Path, providers: list[str]) -> Path:
+    """`providers` synced into `folder` (TEMPLATE_WAREHOUSE and the dlt state in `pipelines`)
+    once for a whole test file, from a sandbox identical to each test's: same seed and size,
+    and the sandbox's worlds are deterministic. For the providers that look up the people
+    the others loaded."""
+    with SandboxServer(World(seed=SEED, contacts=PEOPLE)) as server, \
+            pytest.MonkeyPatch.context() as monkeypatch:
+        for key, value in sandbox_environment(server.url).items():
+            monkeypatch.setenv(key, value)
+        fast(monkeypatch)
+        monkeypatch.setenv("CRMSYNC_PIPELINES_DIR", str(folder / "pipelines"))
+        for provider in providers:
+            result = sync_provider(provider, folder / TEMPLATE_WAREHOUSE)
+            assert result.status == "ok", f"{provider}: {result.error}"
+    return folder
+
+
+@dataclass
+class Expected:
+    """Which accounts of the truth a provider reached through lookups should hold."""
+
+    reachable: dict[str, str]  # contact id -> how it is reached
+    unreachable: dict[str, str]  # contact id -> why no client can reach it
+
+    def say_unreachable(self, accounts: str, synced: list[str]) -> None:
+        """Name the accounts no client can reach, with the reason, in a warning."""
+        if self.unreachable:
+            lines = "\n".join(f"  {cid}: {why}" for cid, why in sorted(self.unreachable.items()))
+            warnings.warn(f"{len(self.unreachable)} {accounts} cannot be reached from {synced}:\n"
+                          f"{lines}", stacklevel=2)

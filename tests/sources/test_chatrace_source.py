@@ -15,22 +15,27 @@ the reason, in a warning.
 from __future__ import annotations
 
 import shutil
-import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.sync import available_providers, sync_provider
+from pipelines.sync import available_providers
 from sandbox.credentials import CHATRACE_TOKEN
 from sandbox.server import SandboxServer
-from sandbox.world import EMAIL_PROVIDERS, World
+from sandbox.world import EMAIL_PROVIDERS
 from sources import PROVIDERS, chatrace
-from tests.conftest import PEOPLE, SEED
-from tests.sources.conftest import SyncOnce, churn, query, set_faults, truth
+from tests.sources.conftest import (
+    TEMPLATE_WAREHOUSE,
+    Expected,
+    SyncOnce,
+    churn,
+    query,
+    set_faults,
+    sync_others_once,
+    truth,
+)
 
 TABLES = {  # warehouse table -> its primary key (as one expression)
     "pipelines": "id",
@@ -57,16 +62,7 @@ def synced_providers() -> list[str]:
 @pytest.fixture(scope="module")
 def others_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse holding every provider that syncs before Chatrace, synced once."""
-    path = tmp_path_factory.mktemp("others") / "warehouse.duckdb"
-    with SandboxServer(World(seed=SEED, contacts=PEOPLE)) as server, pytest.MonkeyPatch.context() as env:
-        for key, value in sandbox_environment(server.url).items():
-            env.setenv(key, value)
-        env.setenv("CRMSYNC_PIPELINES_DIR", str(path.parent / "pipelines"))
-        for provider in synced_providers():
-            env.setenv(f"SOURCES__{provider.upper()}__REQUESTS_PER_SECOND", "1000")
-            result = sync_provider(provider, path)
-            assert result.status == "ok", (provider, result.error)
-    return path
+    return sync_others_once(tmp_path_factory.mktemp("others"), synced_providers()) / TEMPLATE_WAREHOUSE
 
 
 @pytest.fixture(autouse=True)
@@ -113,12 +109,6 @@ def found_ids(http: httpx.Client, field_id: str, value: str) -> set[str]:
     return {str(c["id"]) for c in answer.json()["data"]}
 
 
-@dataclass
-class Expected:
-    reachable: dict[str, str]  # contact id -> "before", "opportunity", "phone" or "email"
-    unreachable: dict[str, str]  # contact id -> why no client can reach it
-
-
 def expected_contacts(sandbox: SandboxServer, http: httpx.Client,
                       before: set[str] = frozenset()) -> Expected:
     """Which live contacts of the truth a run reaches, and how. A contact reached `before`
@@ -152,13 +142,6 @@ def expected_contacts(sandbox: SandboxServer, http: httpx.Client,
     return expected
 
 
-def say_unreachable(expected: Expected) -> None:
-    if expected.unreachable:
-        lines = "\n".join(f"  {cid}: {why}" for cid, why in sorted(expected.unreachable.items()))
-        warnings.warn(f"{len(expected.unreachable)} Chatrace contacts cannot be reached from "
-                      f"{synced_providers()}:\n{lines}", stacklevel=2)
-
-
 # -- what the warehouse holds ----------------------------------------------------------------
 
 def live_ids(warehouse: Path, table: str, deleted: bool = False) -> set[str]:
@@ -182,7 +165,7 @@ def expected_counts(sandbox: SandboxServer, http: httpx.Client) -> dict[str, int
 def assert_equal_to_sandbox(sandbox: SandboxServer, http: httpx.Client, warehouse: Path,
                             before: set[str] = frozenset()) -> None:
     expected = expected_contacts(sandbox, http, before)
-    say_unreachable(expected)
+    expected.say_unreachable("Chatrace contacts", synced_providers())
     assert live_ids(warehouse, "contacts") == set(expected.reachable)
     opportunities = sandbox_opportunities(http)
     assert live_ids(warehouse, "opportunities") == set(opportunities)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -13,6 +14,7 @@ from sources.common.cursor import Cursor
 from sources.common.http import ApiClient, AuthError, RateLimiter, RequestFailed, RetryPolicy
 from sources.common.phones import to_e164
 from sources.common.records import JSON_TEXT, Column, Shape
+from sources.common.resources import tables
 
 COLUMNS = (
     Column("id", pa.int64()),
@@ -33,10 +35,35 @@ def test_shape_keeps_types_and_counts_what_does_not_fit() -> None:
     assert table.schema.field("score").type == pa.int64()
     assert table.column("score").to_pylist() == [5, None]
     assert table.column("seen").to_pylist()[1] is None
-    assert table.column("extra").to_pylist() == ['{"k": 1}', None]
-    assert table.column("new_field").to_pylist() == ["[1, 2]", None]
+    assert [json_value(v) for v in table.column("extra").to_pylist()] == [{"k": 1}, None]
+    assert [json_value(v) for v in table.column("new_field").to_pylist()] == [[1, 2], None]
     assert table.column("profile__city").to_pylist() == ["Lagos", None]
     assert shape.problems == {"score: unreadable value": 1, "seen: unreadable value": 1}
+
+
+def test_a_clean_page_reads_as_a_page_that_falls_back_column_by_column() -> None:
+    clean = [{"id": 1, "profile": {"name": "A"}, "score": 5, "seen": "2026-01-01T00:00:00Z", "extra": [1]},
+             {"id": 2, "profile": None, "seen": None, "extra": {"b": 1, "a": None}},
+             {"id": 3, "profile": {}, "score": None}]
+    dirty = clean + [{"id": 4, "score": "lots"}]  # one value that does not fit: no struct pass
+    shape = Shape(COLUMNS)
+    fast, slow = shape.table(clean), shape.table(dirty)
+    assert fast.schema == slow.schema
+    assert fast.to_pylist() == slow.slice(0, len(clean)).to_pylist()
+    assert fast.column("name").to_pylist() == ["A", None, None]
+    assert shape.problems == {"score: unreadable value": 1}
+
+
+def test_pages_joined_into_one_item_keep_a_field_only_one_page_had() -> None:
+    pages = [[{"id": 1, "score": 1}], [{"id": 2, "newField": "x"}], [{"id": 3}]]
+    joined = list(tables(pages, Shape(COLUMNS), "id", batch_rows=2))
+    assert [t.num_rows for t in joined] == [2, 1]
+    assert joined[0].column("new_field").to_pylist() == [None, "x"]
+    assert joined[0].column("id").to_pylist() == [1, 2]
+
+
+def json_value(text: str | None) -> object:
+    return None if text is None else json.loads(text)
 
 
 def test_shape_never_lets_an_undeclared_field_overwrite_a_column() -> None:

@@ -13,31 +13,27 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.sync import available_providers, sync_provider
+from pipelines.sync import available_providers
 from sandbox.credentials import DMCHAMP_API_KEY
-from sources import PROVIDERS
 from sandbox.server import SandboxServer
-from sandbox.world import EMAIL_PROVIDERS, World
-from tests.conftest import PEOPLE, SEED
-from tests.sources.conftest import SyncOnce, churn, query, set_faults, truth
-
-WAREHOUSE = "warehouse.duckdb"
-
-
-def fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sandbox has no rate limit unless a test sets one: no provider waits for its
-    account's rate (DM Champ and the providers synced before it)."""
-    for provider in PROVIDERS:
-        monkeypatch.setenv(f"SOURCES__{provider.upper()}__REQUESTS_PER_SECOND", "1000")
+from sandbox.world import EMAIL_PROVIDERS
+from tests.sources.conftest import (
+    TEMPLATE_WAREHOUSE,
+    Expected,
+    SyncOnce,
+    churn,
+    fast,
+    query,
+    set_faults,
+    sync_others_once,
+    truth,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -54,32 +50,15 @@ def synced_providers() -> list[str]:
 @pytest.fixture(scope="module")
 def others_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The other providers synced once for the whole file (with every source, that is most
-    of a test's budget), from a sandbox identical to each test's: same seed and size, and
-    the sandbox's worlds are deterministic."""
-    folder = tmp_path_factory.mktemp("others")
-    with SandboxServer(World(seed=SEED, contacts=PEOPLE)) as server, \
-            pytest.MonkeyPatch.context() as monkeypatch:
-        for key, value in sandbox_environment(server.url).items():
-            monkeypatch.setenv(key, value)
-        fast(monkeypatch)
-        monkeypatch.setenv("CRMSYNC_PIPELINES_DIR", str(folder / "pipelines"))
-        for provider in synced_providers():
-            result = sync_provider(provider, folder / WAREHOUSE)
-            assert result.status == "ok", f"{provider}: {result.error}"
-    return folder
+    of a test's budget)."""
+    return sync_others_once(tmp_path_factory.mktemp("others"), synced_providers())
 
 
 @pytest.fixture()
 def others_synced(others_template: Path, warehouse: Path) -> None:
     """This test's warehouse and dlt state start as the other providers left them."""
-    shutil.copy(others_template / WAREHOUSE, warehouse)
+    shutil.copy(others_template / TEMPLATE_WAREHOUSE, warehouse)
     shutil.copytree(others_template / "pipelines", os.environ["CRMSYNC_PIPELINES_DIR"])
-
-
-@dataclass
-class Expected:
-    reachable: dict[str, str]  # contact id -> "phone" or "email", the way it is found
-    unreachable: dict[str, str]  # contact id -> why it cannot be found
 
 
 def dmchamp_get(http: httpx.Client, path: str, **params: str) -> httpx.Response:
@@ -132,13 +111,6 @@ def expected_accounts(sandbox: SandboxServer, http: httpx.Client, known: Known,
     return expected
 
 
-def say_unreachable(expected: Expected) -> None:
-    if expected.unreachable:
-        lines = "\n".join(f"  {cid}: {why}" for cid, why in sorted(expected.unreachable.items()))
-        warnings.warn(f"{len(expected.unreachable)} DM Champ accounts cannot be reached from "
-                      f"{synced_providers()}:\n{lines}", stacklevel=2)
-
-
 def sandbox_items(http: httpx.Client, kind: str, contact_ids: set[str]) -> set[tuple[str, str]]:
     """(contact id, tag name or message id) of what DM Champ holds for these contacts."""
     field = "name" if kind == "tags" else "id"
@@ -170,7 +142,7 @@ def test_full_sync_finds_every_reachable_account_then_loads_nothing(
         sandbox: SandboxServer, http: httpx.Client, warehouse: Path, sync_once: SyncOnce) -> None:
     first = sync_once("dmchamp")
     expected = expected_accounts(sandbox, http, known_now(sandbox))
-    say_unreachable(expected)
+    expected.say_unreachable("DM Champ accounts", synced_providers())
     assert expected.reachable, "no DM Champ account reachable: the test would prove nothing"
     assert "email" in expected.reachable.values(), "no account found by email: fallback untested"
     assert_equal_to_sandbox(http, warehouse, expected)
@@ -201,7 +173,7 @@ def test_churn_loads_exactly_the_changes_and_marks_deletions(
     for person, where in known_now(sandbox, ["chatman"]).items():
         known.setdefault(person, set()).update(where)
     after = expected_accounts(sandbox, http, known, before)
-    say_unreachable(after)
+    after.say_unreachable("DM Champ accounts", synced_providers())
     deleted = set(changes["deleted"]) & set(before.reachable)
     assert deleted, "churn deleted no found contact: deletions untested"
 

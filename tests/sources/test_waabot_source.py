@@ -15,7 +15,9 @@ from starlette.requests import Request
 
 from sandbox import credentials
 from sandbox.server import SandboxServer
+from sources.common.http import ApiClient, RequestFailed, RetryPolicy
 from sources.common.known_people import known_people
+from sources.waabot.helpers import Instance
 from tests.sources.conftest import SyncOnce, churn, query, set_faults, truth
 
 PREFIX = "/waabot/api/v1"
@@ -224,3 +226,28 @@ def test_known_people_are_the_contacts_numbers(
     assert expected
     assert {p.phone_e164 for p in known_people(warehouse)} == expected
     assert all(p.email is None for p in known_people(warehouse))
+
+
+def test_listing_is_streamed_in_chunks_and_a_bad_envelope_still_fails(sandbox: SandboxServer) -> None:
+    waabot = Waabot(sandbox)
+    whole = waabot.call("GET", "/contact", type="all")
+    instance = Instance(credentials.WAABOT_SESSION_ID, credentials.WAABOT_INSTANCE_TOKEN, "query")
+    api = ApiClient("waabot", sandbox.url + PREFIX, auth_setting="session_id/access_token",
+                    headers=dict(waabot.http.headers))
+    chunks = list(instance.chunks(api, "/contact", {"type": "all"}, 7))
+    assert [len(c) for c in chunks[:-1]] == [7] * (len(chunks) - 1) and 0 < len(chunks[-1]) <= 7
+    assert [r for c in chunks for r in c] == whole
+
+    bodies = {"refused": b'{"status": false, "message": "Instance not connected", "data": null}',
+              "empty": b'{"status": true, "message": "ok", "data": []}',
+              "cut": b'{"status": true, "message": "ok", "data": [{"_id": "a"}, {"_id": "b", "na'}
+    api._http = httpx.Client(base_url="http://waabot.invalid", transport=httpx.MockTransport(
+        lambda request: httpx.Response(200, content=bodies[request.url.path.strip("/")])))
+    with pytest.raises(RequestFailed, match="Instance not connected"):
+        list(instance.chunks(api, "/refused", None, 7))
+    assert list(instance.chunks(api, "/empty", None, 7)) == []
+    api.retry = RetryPolicy(attempts=3, backoff_s=0)
+    sent = api.requests
+    with pytest.raises(RequestFailed, match="kept answering incomplete JSON"):
+        list(instance.chunks(api, "/cut", None, 7))
+    assert api.requests - sent == 3  # read again each time, then given up
