@@ -175,6 +175,7 @@ def assert_kept(sandbox: SandboxServer, hand: dict[tuple[str, str], str]) -> Non
     assert all(contact in now[target] for target, contact in hand.items()), "a hand-made membership was removed"
 
 
+@pytest.mark.slow  # ~60 s; tests/reliability/test_faults_loop.py pushes the whole loop in make test
 def test_push_equals_segments_diffs_and_keeps_hand_made(sandbox: SandboxServer, warehouse: Path) -> None:
     build(warehouse)
     before = memberships(sandbox)

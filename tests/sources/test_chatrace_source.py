@@ -222,6 +222,7 @@ def test_full_sync_loads_exactly_the_truth_then_nothing(
     assert lookups == 0, "people found or missed before were looked up again"
 
 
+@pytest.mark.slow  # ~50 s
 def test_churn_loads_exactly_the_changes_and_marks_deletions(
         sandbox: SandboxServer, http: httpx.Client, warehouse: Path, sync_once: SyncOnce,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -250,6 +251,7 @@ def test_churn_loads_exactly_the_changes_and_marks_deletions(
     assert_equal_to_sandbox(sandbox, http, warehouse, before)
 
 
+@pytest.mark.slow  # ~20 s
 def test_new_comments_wait_for_the_periodic_full_read(
         sandbox: SandboxServer, http: httpx.Client, warehouse: Path, sync_once: SyncOnce,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -269,6 +271,7 @@ def test_new_comments_wait_for_the_periodic_full_read(
     assert live_ids(warehouse, "opportunity_comments") == set(of_opportunity)
 
 
+@pytest.mark.slow  # ~15 s; tests/reliability covers Chatrace under faults in make test
 def test_faults_do_not_change_the_result(
         sandbox: SandboxServer, http: httpx.Client, warehouse: Path, sync_once: SyncOnce,
         no_duplicates: Callable[[str, str], None], monkeypatch: pytest.MonkeyPatch) -> None:

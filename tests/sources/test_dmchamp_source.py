@@ -156,6 +156,7 @@ def test_full_sync_finds_every_reachable_account_then_loads_nothing(
 
 
 @pytest.mark.usefixtures("others_synced")
+@pytest.mark.slow  # ~20 s
 def test_churn_loads_exactly_the_changes_and_marks_deletions(
         sandbox: SandboxServer, http: httpx.Client, warehouse: Path, sync_once: SyncOnce,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -53,6 +53,7 @@ def duplicate_keys(warehouse: Path) -> dict[str, int]:
         return dupes
 
 
+@pytest.mark.slow  # ~30 s each; tests/reliability/test_kill_loop.py keeps a kill in make test
 @pytest.mark.parametrize("kill_after", [1.0, 3.0])
 def test_sigkill_then_rerun_equals_an_uninterrupted_sync(
         kill_after: float, sandbox: SandboxServer, warehouse: Path, tmp_path: Path,
