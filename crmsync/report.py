@@ -178,7 +178,7 @@ def _push_note(target: TargetResult) -> str:
 
 def run_report(summary: dict, warehouse: Path) -> None:
     """`run`: rows per provider and table, segment sizes and change, pushes, then the verdict."""
-    if "providers" in summary:
+    if summary.get("providers"):  # a skipped run synced nothing: its reason is the report
         _run_sync_table(summary, warehouse)
         if summary["segments"]:
             _records_table("segments", [{"segment": name, **figures, "change": f"{figures['change']:+,}"}

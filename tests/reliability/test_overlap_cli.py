@@ -36,6 +36,7 @@ def test_a_second_run_on_the_same_warehouse_says_why_it_did_not_run(
     said = [line for line in out.splitlines() if line.startswith("skipped:")]
     assert said == [f"skipped: {warehouse} is in use: run 'crmsync-sync' (pid {first.pid}) "
                     f"has held it since {owner.started_at}"], out
+    assert "provider" not in out, "a skipped run printed a sync table of nothing"
     finished(first)
     assert rows(warehouse, "SELECT status FROM ops.sync_runs WHERE kind = 'run'") == [("ok",)]
     assert_pushed_once(sandbox, warehouse)
