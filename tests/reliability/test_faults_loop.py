@@ -46,6 +46,7 @@ def loop_under(sandbox: SandboxServer, warehouse: Path, faults: dict[str, object
     assert_raw_equals_truth(sandbox, warehouse)
     transformed(warehouse)
     pushed(warehouse)
+    no_faults(sandbox)  # the check reads Waabot's groups through its API
     assert_pushed_once(sandbox, warehouse)
 
 
