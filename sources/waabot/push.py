@@ -119,8 +119,10 @@ class WaabotPush:
         with self._lock:
             if self._records is not None and (group_id, number) in self._records:
                 return self._records[(group_id, number)]
-            listing = self.credentials.get(self.api, "/contact", {"type": "all"})
-            self._records = {(str(r.get("group_id")), str(r.get("number"))): str(r["_id"]) for r in listing}
+            # Streamed: the listing is the whole account in one body (see Instance.chunks).
+            self._records = {(str(r.get("group_id")), str(r.get("number"))): str(r["_id"])
+                             for chunk in self.credentials.chunks(self.api, "/contact", {"type": "all"}, 5000)
+                             for r in chunk}
             return self._records.get((group_id, number))
 
     def _instance(self) -> dict[str, str]:
