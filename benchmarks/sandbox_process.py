@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from crmsync.child_server import stop as stop_process
+from crmsync.child_server import wait_until_answers
 from sandbox.server import free_port
 
 START_TIMEOUT_S = 60.0
@@ -35,27 +36,17 @@ class SandboxProcess:
         self.admin = httpx.Client(base_url=self.url, timeout=600)
 
     def wait_ready(self) -> SandboxProcess:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if self._process.poll() is not None:
-                error = self._process.stderr.read().decode(errors="replace").strip().splitlines()
-                raise RuntimeError(f"the sandbox exited: {error[-1] if error else 'no message'}")
-            try:
-                self.admin.get("/_sandbox/faults").raise_for_status()
-                return self
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the sandbox did not answer on {self.url}") from None
-                time.sleep(0.1)
+        problem = wait_until_answers(f"{self.url}/_sandbox/faults", self._process, START_TIMEOUT_S)
+        if problem is None:
+            return self
+        said = []
+        if self._process.poll() is not None:  # it exited: its last line says why
+            said = self._process.stderr.read().decode(errors="replace").strip().splitlines()
+        raise RuntimeError(f"the sandbox on {self.url} {problem}: {said[-1] if said else 'no message'}")
 
     def stop(self) -> None:
         self.admin.close()
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_process(self._process, grace_s=10)
         self._process.stderr.close()
 
     def cpu_seconds(self) -> float:

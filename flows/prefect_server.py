@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from crmsync.child_server import answers, stop, wait_until_answers
 from crmsync.errors import UserError
 
 
@@ -30,7 +29,7 @@ def prefect_api(port: int, log_file: Path, startup_seconds: float,
         yield configured
         return
     url = f"http://127.0.0.1:{port}/api"
-    if _healthy(url):
+    if answers(f"{url}/health"):
         raise UserError(f"a Prefect server already answers on port {port}: set PREFECT_API_URL={url} "
                         "to use it, or flow.server_port to start another")
     with log_file.open("ab") as log:
@@ -38,31 +37,12 @@ def prefect_api(port: int, log_file: Path, startup_seconds: float,
                                    "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     try:
         say(f"starting a local Prefect server on {url} (log: {log_file}) ...")
-        _wait_until_healthy(url, server, startup_seconds, log_file)
+        problem = wait_until_answers(f"{url}/health", server, startup_seconds)
+        if problem:
+            raise UserError(f"the local Prefect server {problem} (flow.server_startup_seconds: "
+                            f"{startup_seconds:g}); see {log_file}")
         say(f"Prefect UI at http://127.0.0.1:{port}")
         with temporary_settings({PREFECT_API_URL: url}):
             yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-
-def _wait_until_healthy(url: str, server: subprocess.Popen, seconds: float, log_file: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while not _healthy(url):
-        if server.poll() is not None:
-            raise UserError(f"the local Prefect server exited with code {server.returncode}; see {log_file}")
-        if time.monotonic() > deadline:
-            raise UserError(f"the local Prefect server did not answer within {seconds:g} s "
-                            f"(flow.server_startup_seconds); see {log_file}")
-        time.sleep(0.5)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+        stop(server, grace_s=30)

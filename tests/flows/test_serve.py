@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-import httpx
 import pytest
 
+from crmsync.child_server import answers
 from crmsync.sandbox_link import sandbox_environment
 from flows.job import FULL_SCAN_FLOW, SYNC_FLOW
 from flows.status import read_status
@@ -102,7 +102,7 @@ def test_serve_without_a_server_starts_one_whose_cron_runs_the_flow(
         output, _ = served.communicate(timeout=90)
     assert last_runs == {SYNC_FLOW: "ok"}, f"no run on the cron; serve said:\n{output[-3000:]}"
     assert f"Prefect UI at http://127.0.0.1:{port}" in output
-    assert not server_answers(port), "the local Prefect server outlived serve"
+    assert not answers(f"http://127.0.0.1:{port}/api/health"), "the local Prefect server outlived serve"
 
 
 def finished_runs(warehouse: Path) -> dict[str, str] | None:
@@ -111,10 +111,3 @@ def finished_runs(warehouse: Path) -> dict[str, str] | None:
         return {r["flow"]: r["status"] for r in read_status(warehouse).last_runs} or None
     except Exception:  # noqa: BLE001 - not there yet, or held by the run that is writing it
         return None
-
-
-def server_answers(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
