@@ -131,7 +131,7 @@ class ApiClient:
         sending it again. RequestFailed then has no status."""
         query = {**self.default_params, **(params or {})}
         where = f"{self.provider}: {method} {path}"
-        last_problem = "no attempt made"
+        last_problem, hint = "no attempt made", ""
         attempts = 1 if once else self.retry.attempts
         for attempt in range(attempts):
             self.limiter.acquire()
@@ -140,7 +140,7 @@ class ApiClient:
                 response = self._http.request(method, path, params=query, json=json, data=data)
                 response.read()
             except httpx.TransportError as error:
-                last_problem = f"{type(error).__name__}"
+                last_problem, hint = type(error).__name__, f"; check sources.{self.provider}.base_url"
                 self.backoff(attempt)
                 continue
             if self.on_response is not None:
@@ -155,14 +155,13 @@ class ApiClient:
                 )
             if status not in _TRANSIENT_STATUS:
                 raise RequestFailed(f"{where} answered {status}: {_excerpt(response)}", status)
-            last_problem = f"status {status}"
+            last_problem, hint = f"status {status}", ""
             if status == 429:
                 wait = _retry_after(response, self.retry.retry_after_max_s)
                 self.limiter.hold(wait)
                 self.retries += 1
                 continue
             self.backoff(attempt)
-        hint = f"; check sources.{self.provider}.base_url" if last_problem.endswith(("Error", "Timeout")) else ""
         raise RequestFailed(f"{where} failed after {attempts} attempts ({last_problem}){hint}")
 
     def get_json(self, path: str, params: dict[str, Any] | None = None,
