@@ -188,8 +188,9 @@ def incremental_figures(sandbox: SandboxProcess, providers: list[str], workdir: 
         progress(f"incremental: rerun of {provider} after churn")
         rerun = crmsync_sync(sandbox, provider, warehouse)
         ratio = rerun.seconds / full[provider].seconds
-        note = (f"rerun {rerun.requests} requests, {rerun.costs()} / full {full[provider].requests} requests, "
-                f"{full[provider].costs()}; 1% of records updated")
+        routes = ", ".join(f"{route} {n}" for route, n in rerun.routes.most_common(3))
+        note = (f"rerun {rerun.requests} requests ({routes}), {rerun.costs()} / full {full[provider].requests} "
+                f"requests, {full[provider].costs()}; 1% of records updated")
         name = f"incremental.{provider}.rerun_ratio"
         yield (at_most(name, ratio, "x", INCREMENTAL_TARGETS[provider], note)
                if provider in INCREMENTAL_TARGETS else reported(name, ratio, "x", note))

@@ -60,7 +60,7 @@ def chatman_source(
     listing = {"limit": page_size}
     shape, scans = run.shape, run.scans
 
-    @dlt.resource(name="contacts", primary_key="user_id", write_disposition="merge")
+    @dlt.resource(name="contacts", primary_key="user_id", write_disposition="merge", parallelized=True)
     def contacts() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
         now = datetime.now(timezone.utc)
@@ -80,7 +80,8 @@ def chatman_source(
         yield from tables(pages, shape("contacts", CONTACT_COLUMNS), "user_id", cursor=cursor,
                           deletable=True, batch_rows=ROWS_PER_ITEM)
 
-    @dlt.resource(name="triggered_events", primary_key="event_id", write_disposition="merge")
+    @dlt.resource(name="triggered_events", primary_key="event_id", write_disposition="merge",
+                  parallelized=True)
     def triggered_events() -> Iterator[pa.Table]:
         cursor = Cursor(dlt.current.resource_state(), "event_id", "triggered_at", lag)
         window = {**listing, "start_time": iso(cursor.start)} if cursor.start else dict(listing)
@@ -88,7 +89,8 @@ def chatman_source(
         yield from tables(pages, shape("triggered_events", TRIGGERED_EVENT_COLUMNS), "event_id",
                           cursor=cursor, batch_rows=ROWS_PER_ITEM)
 
-    @dlt.resource(name="campaign_events", primary_key="event_id", write_disposition="merge")
+    @dlt.resource(name="campaign_events", primary_key="event_id", write_disposition="merge",
+                  parallelized=True)
     def campaign_events() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
         for campaign_id in campaign_ids:

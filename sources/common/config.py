@@ -56,6 +56,10 @@ def resolve(provider: str, settings: tuple[Setting, ...]) -> dict[str, Any]:
             missing.append(setting)
         elif setting.key == "base_url":
             require_http_url(provider, setting, value)
+        elif setting.key == "requests_per_second" and value < 0:
+            raise ConfigError(f"{provider}: setting sources.{provider}.{setting.key} must be 0 (no pacing) "
+                              f"or a positive rate, not {value} (set in .dlt/config.toml or "
+                              f"{setting.env_name(provider)})")
         values[setting.key] = value
     if missing:
         first = missing[0]

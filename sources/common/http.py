@@ -59,7 +59,8 @@ RATE_MARGIN = 0.97
 
 
 class RateLimiter:
-    """A token bucket shared by every thread that talks to one provider."""
+    """A token bucket shared by every thread that talks to one provider; a rate of 0 (or
+    None) paces nothing, for a server with no limit (its 429s are still honoured)."""
 
     def __init__(self, per_second: float | None) -> None:
         self.per_second = per_second

@@ -57,7 +57,7 @@ from dlt.sources import DltResource, DltSource
 from sources.common.cursor import scan_cursor
 from sources.common.http import ApiClient
 from sources.common.records import Column
-from sources.common.resources import tables
+from sources.common.resources import ROWS_PER_ITEM, tables
 from sources.common.run import SyncRun
 from sources.common.scans import Scan
 from sources.whautomate.helpers import (
@@ -113,7 +113,8 @@ def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency:
             changed: dict[str, Any] = (
                 {"cursor": scan_cursor(state, lag_seconds)} if stamped
                 else {"fingerprints": state.setdefault("fingerprints", {})})
-            for table in tables(pages(path), table_shape, "id", scan=scan, deletable=True, **changed):
+            for table in tables(pages(path), table_shape, "id", scan=scan, deletable=True,
+                                batch_rows=ROWS_PER_ITEM, **changed):
                 state["loaded"] = True  # the table exists: later runs check what scans skip
                 yield table
             if existed:  # (after a full refresh the old table goes at load: nothing to check)
@@ -139,7 +140,8 @@ def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency:
     @dlt.transformer(name="messages", data_from=contacts, primary_key="id",
                      write_disposition="merge")
     def messages(changed: pa.Table) -> Iterator[pa.Table]:
-        """The messages of one page of new or changed contacts, minus those loaded before."""
+        """The messages of one batch of new or changed contacts (pages joined: dlt's cost per
+        item and the warehouse look-up are paid per batch), minus those loaded before."""
         contact_ids = [str(v) for v in changed.column("id").to_pylist()]
         messages_shape = shape("messages", MESSAGE_COLUMNS)
         with ThreadPoolExecutor(concurrency) as pool:

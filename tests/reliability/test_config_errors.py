@@ -143,6 +143,14 @@ def test_base_url_that_is_not_a_url_fails_at_once(warehouse: Path, url: str, cap
     assert snapshot(warehouse) == before
 
 
+def test_negative_request_rate_fails_at_once(warehouse: Path, capsys, monkeypatch) -> None:
+    before = snapshot(warehouse)
+    monkeypatch.setenv("SOURCES__CHATMAN__REQUESTS_PER_SECOND", "-5")
+    result = run_cli(capsys, monkeypatch, "sync", "--provider", "chatman", "--warehouse", str(warehouse), "--json")
+    assert_one_error(result, "chatman", "sources.chatman.requests_per_second", "0 (no pacing)")
+    assert snapshot(warehouse) == before
+
+
 def test_unreachable_base_url_fails_that_provider_and_keeps_the_warehouse(
         warehouse: Path, quick_retries, capsys, monkeypatch) -> None:
     before = snapshot(warehouse)

@@ -157,3 +157,11 @@ def test_rate_limiter_spaces_requests() -> None:
     for _ in range(11):
         limiter.acquire()
     assert time.monotonic() - started >= 0.19
+
+
+def test_rate_limiter_at_zero_paces_nothing() -> None:
+    limiter = RateLimiter(per_second=0)
+    started = time.monotonic()
+    for _ in range(1000):
+        limiter.acquire()
+    assert time.monotonic() - started < 0.5  # paced at even 100/s this would take 10 s
