@@ -134,6 +134,10 @@ def declarative_figures(provider: str, crmsync: Measured, slow: Measured, contac
                  f"{slow.costs()}"),
         at_least(f"{name}.declarative_ratio", slow.seconds / crmsync.seconds, "x", DECLARATIVE_TARGET,
                  f"declarative wall / crmsync wall ({crmsync.seconds:.1f} s); {where}"),
+        reported(f"{name}.declarative_vs_api_cpu", slow.seconds / crmsync.sandbox_cpu, "x",
+                 f"declarative wall / the sandbox's CPU answering crmsync's requests "
+                 f"({crmsync.sandbox_cpu:.1f} s): no client finishes before the API has answered, so "
+                 f"this bounds what declarative_ratio can reach on this machine; {where}"),
     ]
 
 
@@ -158,7 +162,7 @@ def rate_limited_figures(sandbox: SandboxProcess, provider: str, unthrottled: Me
     return [
         at_most(f"{name}.bound_ratio", limited.seconds / bound, "x", RATE_BOUND_TARGET,
                 f"wall {limited.seconds:.1f} s / ({answered} requests / {rate} per s = {bound:.1f} s); "
-                f"{statuses.get('429', 0)} answered 429; {sandbox.contacts:,} contacts"),
+                f"{statuses.get('429', 0)} answered 429; {sandbox.contacts:,} contacts; {limited.costs()}"),
         at_most(f"{name}.rows_missing", missing, "rows", 0,
                 f"truth counts minus warehouse rows, every table; status {limited.result.status}"),
     ]
