@@ -9,7 +9,7 @@ import math
 import pytest
 from typer.testing import CliRunner
 
-from benchmarks.run import run_bench
+from benchmarks.run import PER_PERSON, run_bench
 from crmsync.cli import app
 from crmsync.errors import UserError
 from sources.whautomate import settings as whautomate_settings
@@ -61,6 +61,16 @@ def test_an_unknown_item_is_refused_before_anything_runs() -> None:
     result = CliRunner().invoke(app, ["bench", "--only", "sync", "--skip", "nothing"])
     assert isinstance(result.exception, UserError)  # main() prints it as one line, exit 2
     assert "nothing" in str(result.exception) and "sync" in str(result.exception)
+
+
+@pytest.mark.slow
+def test_per_person_providers_are_measured_at_the_smaller_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("benchmarks.run.PER_PERSON_MAX", TINY // 2)
+    figures = by_name(run_bench(TINY, ("incremental",)))
+    assert_well_formed(figures)
+    for provider in ("chatman", "waabot", "whautomate", "chatrace", "dmchamp"):
+        size = TINY // 2 if provider in PER_PERSON else TINY
+        assert figures[f"incremental.{provider}.rerun_ratio"]["note"].endswith(f"at {size:,} contacts"), provider
 
 
 @pytest.mark.slow
