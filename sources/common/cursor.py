@@ -38,12 +38,13 @@ class Cursor:
         """The rows of a page not loaded before; remembers them for `commit`."""
         if self._newest is not None and table.num_rows:
             stamps = table.column(self.column)
-            fresh = pc.fill_null(pc.greater_equal(stamps, pa.scalar(self.start, stamps.type)), True)
-            if self._recent:
-                pairs = zip(table.column(self.key).to_pylist(), stamps.to_pylist())
+            table = table.filter(pc.fill_null(pc.greater_equal(stamps, pa.scalar(self.start, stamps.type)), True))
+            if self._recent and table.num_rows:
+                # Row by row in Python, so only on what the window kept: a listing read whole
+                # (Chatman's campaign events) is mostly rows from before it.
+                pairs = zip(table.column(self.key).to_pylist(), table.column(self.column).to_pylist())
                 seen = [self._recent.get(str(k)) == _iso(s) for k, s in pairs]
-                fresh = pc.and_(fresh, pc.invert(pa.array(seen, pa.bool_())))
-            table = table.filter(fresh)
+                table = table.filter(pc.invert(pa.array(seen, pa.bool_())))
         self._remember(table)
         return table
 
