@@ -122,9 +122,10 @@ def load_one_file_at_a_time() -> None:
 def warehouse_destination(warehouse: Path) -> dlt.destinations.duckdb:
     """The DuckDB destination, with a memory cap: merging a large load otherwise takes memory
     in proportion to the rows (DuckDB spills to disk past the cap instead). A full Chatman sync
-    of 1,000,000 people peaked at ~800 MB RSS with a 512MB cap, ~595 MB with 256MB and ~480 MB
-    with 128MB, in the same wall time (121 s and 122 s side by side for the last two). Rows need
-    not keep the order they were read in (keeping it holds more of a large insert in memory)."""
+    of 1,000,000 people peaked at ~800 MB RSS with a 512MB cap, ~600 MB with 256MB and ~490 MB
+    with 128MB; the price is a slower load at that size (20 s against 15 s with 256MB, in
+    `crmsync bench`). Rows need not keep the order they were read in (keeping it holds more of a
+    large insert in memory)."""
     credentials = DuckDbCredentials(str(warehouse))
     credentials.global_config = {
         "memory_limit": dlt.config.get("warehouse.memory_limit", str) or "128MB",
