@@ -38,8 +38,8 @@ def sandbox_environment(url: str) -> dict[str, str]:
         for key, value in _SECRETS[cls.name].items():
             env[section + key.upper()] = value
         # The sandbox has no rate limit unless asked for one (then it answers 429s, which
-        # crmsync honours): no pacing, which at any fixed rate would cap Whautomate's one
-        # request per contact below what the sandbox answers.
+        # crmsync honours): no pacing (a fixed rate spaces out Whautomate's one request per
+        # contact: 1,000/s cost 4-11% at 20,000 contacts).
         env[section + "REQUESTS_PER_SECOND"] = "0"
     env["SOURCES__CHATMAN__CAMPAIGN_IDS"] = json.dumps(list(CAMPAIGN_IDS))
     return env
