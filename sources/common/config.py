@@ -54,12 +54,8 @@ def resolve(provider: str, settings: tuple[Setting, ...]) -> dict[str, Any]:
             value = setting.default
         if value is None:
             missing.append(setting)
-        elif setting.key == "base_url":
-            require_http_url(provider, setting, value)
-        elif setting.key == "requests_per_second" and value < 0:
-            raise ConfigError(f"{provider}: setting sources.{provider}.{setting.key} must be 0 (no pacing) "
-                              f"or a positive rate, not {value} (set in .dlt/config.toml or "
-                              f"{setting.env_name(provider)})")
+        elif setting.key in VALUE_CHECKS:
+            VALUE_CHECKS[setting.key](provider, setting, value)
         values[setting.key] = value
     if missing:
         first = missing[0]
@@ -75,8 +71,21 @@ def require_http_url(provider: str, setting: Setting, value: Any) -> None:
     """A base URL that is not http(s)://host would only fail later, after every retry."""
     parts = urlsplit(str(value))
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{provider}: setting sources.{provider}.{setting.key} is not an http(s) URL: "
-                          f"{str(value)[:100]!r} (set in .dlt/config.toml or {setting.env_name(provider)})")
+        raise _refused(provider, setting, f"is not an http(s) URL: {str(value)[:100]!r}")
+
+
+def require_rate(provider: str, setting: Setting, value: Any) -> None:
+    if value < 0:
+        raise _refused(provider, setting, f"must be 0 (no pacing) or a positive rate, not {value}")
+
+
+def _refused(provider: str, setting: Setting, why: str) -> ConfigError:
+    return ConfigError(f"{provider}: setting sources.{provider}.{setting.key} {why} "
+                       f"(set in .dlt/config.toml or {setting.env_name(provider)})")
+
+
+# Values that resolve but would only fail later (after every retry), checked by their key.
+VALUE_CHECKS = {"base_url": require_http_url, "requests_per_second": require_rate}
 
 
 def provider_settings(provider: str) -> dict[str, Any]:
