@@ -29,11 +29,13 @@ def tables(pages: Iterable[list[dict[str, Any]]], shape: Shape, key: str, *,
     into tables of about that many rows: dlt spends ~10 ms on every item it is handed, which
     at 1,000 rows a page costs as much as converting the page."""
     batch: list[pa.Table] = []
+    rows = 0
     for table in _changed_rows(pages, shape, key, cursor, scan, fingerprints, deletable):
         batch.append(table)
-        if sum(t.num_rows for t in batch) >= batch_rows:
+        rows += table.num_rows
+        if rows >= batch_rows:
             yield _joined(batch)
-            batch = []
+            batch, rows = [], 0
     if batch:
         yield _joined(batch)
     if scan is not None:
