@@ -10,7 +10,7 @@ from typing import Any
 import dlt
 from dlt.sources.rest_api import rest_api_source
 
-from benchmarks.endpoints import Endpoint, PagedApi
+from crmsync.benchmarks.endpoints import Endpoint, PagedApi
 
 _PAGINATORS: dict[str, Any] = {
     "cursor": {"type": "cursor", "cursor_path": "next", "cursor_param": "after"},

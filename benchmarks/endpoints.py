@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox import credentials
-from sandbox.providers.chatman import CAMPAIGN_IDS
+from crmsync.sandbox import credentials
+from crmsync.sandbox.providers.chatman import CAMPAIGN_IDS
 
 
 @dataclass(frozen=True)

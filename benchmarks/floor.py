@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import orjson
 
-from benchmarks.endpoints import Endpoint, PagedApi
+from crmsync.benchmarks.endpoints import Endpoint, PagedApi
 
 
 def fetch_all(api: PagedApi, sandbox_url: str) -> int:

@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from benchmarks.figures import Figure, at_most, reported
-from benchmarks.sandbox_process import SandboxProcess
-from crmsync.sandbox_link import sandbox_environment
+from crmsync.benchmarks.figures import Figure, at_most, reported
+from crmsync.benchmarks.sandbox_process import SandboxProcess
+from crmsync.sandbox.link import sandbox_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TARGET_MB = 600.0
@@ -28,7 +28,7 @@ def sync_in_child(sandbox: SandboxProcess, provider: str, warehouse: Path) -> di
     (`peak_rss_mb`), the sync's `seconds` and `rows` loaded."""
     env = {**os.environ, **sandbox_environment(sandbox.url)}
     # From the project root: `-m` finds benchmarks/ there whether or not it is installed.
-    done = subprocess.run([sys.executable, "-m", "benchmarks.memory", provider, str(warehouse)],
+    done = subprocess.run([sys.executable, "-m", "crmsync.benchmarks.memory", provider, str(warehouse)],
                           env=env, capture_output=True, text=True, cwd=PROJECT_ROOT)
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()
@@ -60,7 +60,7 @@ def memory_figures(provider: str, contacts: int, big: dict[str, Any], smaller: i
 def _main(provider: str, warehouse: str) -> None:
     import dlt
 
-    from pipelines.sync import pipelines_dir, sync_provider
+    from crmsync.pipelines.sync import pipelines_dir, sync_provider
 
     samples = _RssSampler()
     result = sync_provider(provider, Path(warehouse))

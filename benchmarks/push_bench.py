@@ -13,15 +13,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.figures import Figure, at_most, reported
-from benchmarks.sandbox_process import running_sandbox
-from benchmarks.sync_bench import crmsync_sync
-from crmsync.environment import temporary_environment
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.push import push
-from sources.common.config import provider_settings
-from transforms.models import open_warehouse
-from transforms.runner import DEFAULT_ROOT, run_transforms
+from crmsync.benchmarks.figures import Figure, at_most, reported
+from crmsync.benchmarks.sandbox_process import running_sandbox
+from crmsync.benchmarks.sync_bench import crmsync_sync
+from crmsync.kernel.environment import temporary_environment
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.pipelines.push import push
+from crmsync.sources.common.config import provider_settings
+from crmsync.kernel.warehouse import open_warehouse
+from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
 
 Progress = Callable[[str], None]
 

@@ -12,11 +12,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from benchmarks.figures import Figure
-from benchmarks.memory import memory_figures, sync_in_child
-from benchmarks.push_bench import push_figures
-from benchmarks.sandbox_process import SandboxProcess, running_sandbox
-from benchmarks.sync_bench import (
+from crmsync.benchmarks.figures import Figure
+from crmsync.benchmarks.memory import memory_figures, sync_in_child
+from crmsync.benchmarks.push_bench import push_figures
+from crmsync.benchmarks.sandbox_process import SandboxProcess, running_sandbox
+from crmsync.benchmarks.sync_bench import (
     Measured,
     crmsync_sync,
     declarative_figures,
@@ -26,7 +26,7 @@ from benchmarks.sync_bench import (
     incremental_figures,
     rate_limited_figures,
 )
-from pipelines.sync import available_providers
+from crmsync.pipelines.sync import available_providers
 
 Progress = Callable[[str], None]
 
@@ -135,9 +135,9 @@ def _memory(sandboxes: _Sandboxes, contacts: int, work: Path, progress: Progress
 
 def _transforms(contacts: int, work: Path, progress: Progress) -> list[Figure]:
     try:  # benchmarks/transforms.py is written by another helper (issue #7 item 4)
-        from benchmarks.transforms import measure_transforms
+        from crmsync.benchmarks.transforms import measure_transforms
     except ModuleNotFoundError as missing:
-        if missing.name != "benchmarks.transforms":
+        if missing.name != "crmsync.benchmarks.transforms":
             raise
         progress("transforms: benchmarks/transforms.py does not exist yet; skipped")
         return []

@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from crmsync.child_server import stop as stop_process
-from crmsync.child_server import wait_until_answers
-from sandbox.server import free_port
+from crmsync.kernel.child_server import stop as stop_process
+from crmsync.kernel.child_server import wait_until_answers
+from crmsync.sandbox.server import free_port
 
 START_TIMEOUT_S = 60.0
 

@@ -13,14 +13,14 @@ from pathlib import Path
 import dlt
 import duckdb
 
-from benchmarks import declarative, floor
-from benchmarks.endpoints import PAGED_APIS
-from benchmarks.figures import Figure, at_least, at_most, reported
-from benchmarks.sandbox_process import SandboxProcess
-from crmsync.environment import temporary_environment
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.sync import ProviderResult, pipelines_dir, sync_provider
-from sources.common.config import provider_settings
+from crmsync.benchmarks import declarative, floor
+from crmsync.benchmarks.endpoints import PAGED_APIS
+from crmsync.benchmarks.figures import Figure, at_least, at_most, reported
+from crmsync.benchmarks.sandbox_process import SandboxProcess
+from crmsync.kernel.environment import temporary_environment
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.pipelines.sync import ProviderResult, pipelines_dir, sync_provider
+from crmsync.sources.common.config import provider_settings
 
 Progress = Callable[[str], None]
 
@@ -110,7 +110,7 @@ def full_sync_figures(provider: str, crmsync: Measured, base: Measured) -> list[
         f"floor only {sorted(set(base.routes) - set(crmsync.routes))}")
     return [
         reported(f"{name}.crmsync_seconds", crmsync.seconds, "s",
-                 f"pipelines.sync.sync_provider into a fresh warehouse, {sum(crmsync.result.rows.values())} rows; "
+                 f"crmsync.pipelines.sync.sync_provider into a fresh warehouse, {sum(crmsync.result.rows.values())} rows; "
                  f"{crmsync.costs()}"),
         reported(f"{name}.floor_seconds", base.seconds, "s",
                  f"sequential httpx loop, same pages, JSON parsed; {base.costs()}"),

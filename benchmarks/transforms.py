@@ -52,17 +52,17 @@ from typing import TypeVar
 
 import duckdb
 
-from benchmarks.figures import Figure, at_most, reported
-from crmsync.environment import temporary_environment
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.sync import sync
-from sandbox.server import SandboxServer
-from sandbox.world import World
-from transforms.checks import check_sql, columns_test, quote, relation
-from transforms.functions import register_functions
-from transforms.models import discover_models
-from transforms.runner import DEFAULT_ROOT, build_order, run_transforms
-from transforms.segments import load_segments, members_sql
+from crmsync.benchmarks.figures import Figure, at_most, reported
+from crmsync.kernel.environment import temporary_environment
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.pipelines.sync import sync
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
+from crmsync.transforms.checks import check_sql, columns_test, quote, relation
+from crmsync.transforms.functions import register_functions
+from crmsync.transforms.models import discover_models
+from crmsync.transforms.runner import DEFAULT_ROOT, build_order, run_transforms
+from crmsync.transforms.segments import load_segments, members_sql
 
 SCALE_SQL = Path(__file__).parent / "sql" / "transforms_scale.sql"
 SEED = 7

@@ -11,8 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from crmsync.errors import UserError
-from crmsync.sandbox_link import sandbox_environment, with_optional_values
+from crmsync.kernel.errors import UserError
+from crmsync.sandbox.link import sandbox_environment, with_optional_values
 
 app = typer.Typer(
     help="Sync WhatsApp CRM providers into DuckDB, model customers, push segments back.",
@@ -53,9 +53,9 @@ def sandbox_serve(
     error_rate: Annotated[float, typer.Option(help="Share of requests answered 5xx.")] = 0.0,
 ) -> None:
     """Serve the sandbox until interrupted."""
-    from sandbox.faults import Faults
-    from sandbox.server import serve_forever
-    from sandbox.world import World
+    from crmsync.sandbox.faults import Faults
+    from crmsync.sandbox.server import serve_forever
+    from crmsync.sandbox.world import World
 
     url = f"http://{host}:{port}"
     typer.echo(f"crmsync sandbox: {contacts} people, seed {seed}, on {url}", err=True)
@@ -82,8 +82,8 @@ def sync(
 ) -> None:
     """Load what changed in each provider into the warehouse."""
     from crmsync.report import sync_progress, sync_summary
-    from crmsync.sandbox_link import linked_sandbox
-    from pipelines.sync import sync as run_sync
+    from crmsync.sandbox.link import linked_sandbox
+    from crmsync.pipelines.sync import sync as run_sync
 
     check_configuration()
     with linked_sandbox(sandbox), sync_progress(enabled=not json_output) as progress:
@@ -105,7 +105,7 @@ def transform(
 ) -> None:
     """Build the customer model and the segments from the raw data (all or nothing)."""
     from crmsync.report import transform_summary
-    from transforms.runner import DEFAULT_ROOT, run_transforms
+    from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
 
     check_configuration()
     result = run_transforms(writable_warehouse(warehouse), transforms or DEFAULT_ROOT, select)
@@ -131,9 +131,9 @@ def push(
 ) -> None:
     """Push segment membership changes back to the providers."""
     from crmsync.report import push_summary
-    from crmsync.sandbox_link import linked_sandbox
-    from pipelines.push import push as run_push
-    from transforms.runner import DEFAULT_ROOT
+    from crmsync.sandbox.link import linked_sandbox
+    from crmsync.pipelines.push import push as run_push
+    from crmsync.transforms.runner import DEFAULT_ROOT
 
     check_configuration()
     if not dry_run:
@@ -160,7 +160,7 @@ def run(
     check_configuration()
     writable_warehouse(warehouse)
     from crmsync.report import run_report
-    from flows.run import run_once
+    from crmsync.flows.run import run_once
 
     summary = run_once(warehouse, sandbox, push=not no_push)
     if json_output:
@@ -174,7 +174,7 @@ def run(
 @app.command()
 def serve(warehouse: Warehouse = DEFAULT_WAREHOUSE) -> None:
     """Run the flows on their schedules until interrupted (Ctrl-C, SIGINT or SIGTERM)."""
-    from flows.serve import serve_forever
+    from crmsync.flows.serve import serve_forever
 
     check_configuration()
     serve_forever(writable_warehouse(warehouse).absolute(), say=lambda line: typer.echo(line, err=True))
@@ -184,7 +184,7 @@ def serve(warehouse: Warehouse = DEFAULT_WAREHOUSE) -> None:
 def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, json_output: Json = False) -> None:
     """Last runs, freshness per provider and table, segment sizes, held and rejected pushes."""
     from crmsync.report import status_report
-    from flows.status import read_status
+    from crmsync.flows.status import read_status
 
     current = read_status(warehouse)
     if json_output:
@@ -198,8 +198,8 @@ def segments_list(warehouse: Warehouse = DEFAULT_WAREHOUSE, transforms: Transfor
                   json_output: Json = False) -> None:
     """Every segment: size, change since the last run, push targets."""
     from crmsync.report import segments_overview
-    from transforms.runner import DEFAULT_ROOT
-    from transforms.segments import segment_overview
+    from crmsync.transforms.runner import DEFAULT_ROOT
+    from crmsync.transforms.segments import segment_overview
 
     statuses = segment_overview(warehouse, transforms or DEFAULT_ROOT)
     if json_output:
@@ -217,8 +217,8 @@ def segments_show(
 ) -> None:
     """The members of one segment, with their best name, phone and email."""
     from crmsync.report import segment_members as show_members
-    from transforms.runner import DEFAULT_ROOT
-    from transforms.segments import segment_members
+    from crmsync.transforms.runner import DEFAULT_ROOT
+    from crmsync.transforms.segments import segment_members
 
     if limit < 0:
         raise UserError("--limit must be 0 or more")
@@ -236,8 +236,8 @@ def bench(
 ) -> None:
     """Measure sync, incremental, transform and push costs against sandboxes in their own
     processes. Exits 0 when a target is missed (a measurement), 1 when the benchmark fails."""
-    from benchmarks.report import bench_table, progress_printer
-    from benchmarks.run import ITEMS, run_bench
+    from crmsync.benchmarks.report import bench_table, progress_printer
+    from crmsync.benchmarks.run import ITEMS, run_bench
 
     unknown = sorted((set(only or []) | set(skip or [])) - set(ITEMS))
     if unknown:
@@ -259,9 +259,9 @@ def bench(
 
 def check_configuration() -> None:
     """Refuse a misspelt or unknown key in crmsync's sections before anything runs."""
-    from flows.settings import FlowSettings
-    from sources.common.config import check_known_keys
-    from transforms.functions import DEFAULT_REGION_KEY
+    from crmsync.flows.settings import FlowSettings
+    from crmsync.sources.common.config import check_known_keys
+    from crmsync.transforms.functions import DEFAULT_REGION_KEY
 
     transform_section, region = DEFAULT_REGION_KEY.split(".")
     check_known_keys({"flow": FlowSettings.__dataclass_fields__.keys(), "push": {"max_removal_share"},

@@ -13,13 +13,13 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.sync import ProviderResult
+from crmsync.pipelines.sync import ProviderResult
 
 if TYPE_CHECKING:
-    from flows.status import Status
-    from pipelines.push import PushResult, TargetResult
-    from transforms.runner import TransformResult
-    from transforms.segments import SegmentStatus
+    from crmsync.flows.status import Status
+    from crmsync.pipelines.push import PushResult, TargetResult
+    from crmsync.transforms.runner import TransformResult
+    from crmsync.transforms.segments import SegmentStatus
 
 stderr = Console(stderr=True)
 stdout = Console()
@@ -81,7 +81,7 @@ def transform_summary(result: TransformResult, warehouse: Path) -> None:
         models.add_row(model.name, model.materialized + (" (empty: raw table missing)" if model.empty else ""),
                        f"{model.rows:,}", f"{model.seconds:.2f}", verdict if tests else "")
     stdout.print(models)
-    from transforms.runner import tests_failed_message
+    from crmsync.transforms.runner import tests_failed_message
 
     for test in result.failed_tests:
         stdout.print(f"✗ {test.message}", soft_wrap=True, highlight=False, markup=False, style="red")

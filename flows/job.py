@@ -18,12 +18,12 @@ from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed, State
 
-from flows import ops
-from flows.dlt_logging import dlt_logs_to
-from flows.overlap import RunInProgress, acquire, release
-from flows.retry import ProviderSyncFailed, retry_condition
-from flows.settings import FlowSettings, flow_settings
-from flows.steps import (
+from crmsync.flows import ops
+from crmsync.flows.dlt_logging import dlt_logs_to
+from crmsync.flows.overlap import RunInProgress, acquire, release
+from crmsync.flows.retry import ProviderSyncFailed, retry_condition
+from crmsync.flows.settings import FlowSettings, flow_settings
+from crmsync.flows.steps import (
     PushFailed,
     TransformFailed,
     full_scan_environment,
@@ -32,7 +32,7 @@ from flows.steps import (
     sync_waves,
     transform_task,
 )
-from flows.summary import (
+from crmsync.flows.summary import (
     FAILED,
     PARTIAL,
     SKIPPED,
@@ -44,9 +44,9 @@ from flows.summary import (
     segment_figures,
     table_rows,
 )
-from pipelines.sync import ProviderResult, available_providers
-from sources.common.warehouse import session as warehouse_session
-from transforms.runner import DEFAULT_ROOT
+from crmsync.pipelines.sync import ProviderResult, available_providers
+from crmsync.kernel.warehouse import session as warehouse_session
+from crmsync.transforms.runner import DEFAULT_ROOT
 
 SYNC_FLOW = "crmsync-sync"
 FULL_SCAN_FLOW = "crmsync-full-scan"

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from flows.summary import RunSummary
+from crmsync.flows.summary import RunSummary
 
 SQL = Path(__file__).parent / "sql"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from crmsync.child_server import answers, stop, wait_until_answers
-from crmsync.errors import UserError
+from crmsync.kernel.child_server import answers, stop, wait_until_answers
+from crmsync.kernel.errors import UserError
 
 
 @contextmanager

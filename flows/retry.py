@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from crmsync.errors import UserError
-from pipelines.sync import ProviderResult
-from sources.common.http import AuthError, RequestFailed
+from crmsync.kernel.errors import UserError
+from crmsync.pipelines.sync import ProviderResult
+from crmsync.sources.common.http import AuthError, RequestFailed
 
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 # The messages sources.common.http writes when its own retries ran out on a transient fault.

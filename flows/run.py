@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from crmsync.sandbox_link import linked_sandbox
-from flows.job import sync_flow
+from crmsync.sandbox.link import linked_sandbox
+from crmsync.flows.job import sync_flow
 
 
 def run_once(warehouse: Path, sandbox: str | None = None, push: bool = True,

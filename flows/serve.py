@@ -12,9 +12,9 @@ from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
-from flows.job import FULL_SCAN_FLOW, SYNC_FLOW, full_scan_flow, sync_flow
-from flows.prefect_server import prefect_api
-from flows.settings import FlowSettings, flow_settings
+from crmsync.flows.job import FULL_SCAN_FLOW, SYNC_FLOW, full_scan_flow, sync_flow
+from crmsync.flows.prefect_server import prefect_api
+from crmsync.flows.settings import FlowSettings, flow_settings
 
 
 def deployments(warehouse: Path, settings: FlowSettings) -> list[RunnerDeployment]:

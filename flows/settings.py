@@ -8,7 +8,7 @@ from typing import Any
 
 import dlt
 
-from crmsync.errors import UserError
+from crmsync.kernel.errors import UserError
 
 
 @dataclass(frozen=True)

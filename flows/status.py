@@ -13,8 +13,8 @@ from typing import Any
 
 import duckdb
 
-from crmsync.errors import UserError
-from flows.ops import sql
+from crmsync.kernel.errors import UserError
+from crmsync.flows.ops import sql
 
 
 @dataclass

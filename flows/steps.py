@@ -11,12 +11,12 @@ from pathlib import Path
 
 from prefect import task
 
-from crmsync.environment import temporary_environment
-from crmsync.errors import UserError
-from pipelines.push import PushResult, push
-from pipelines.sync import ProviderResult, sync_provider
-from flows.retry import failure_for
-from transforms.runner import TransformResult, run_transforms
+from crmsync.kernel.environment import temporary_environment
+from crmsync.kernel.errors import UserError
+from crmsync.pipelines.push import PushResult, push
+from crmsync.pipelines.sync import ProviderResult, sync_provider
+from crmsync.flows.retry import failure_for
+from crmsync.transforms.runner import TransformResult, run_transforms
 
 # Chatrace and DM Champ find contacts by looking up the people the others loaded: each runs
 # after everything before it in this order. The listable providers run side by side (their

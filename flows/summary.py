@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flows.retry import named
-from pipelines.sync import ProviderResult
+from crmsync.flows.retry import named
+from crmsync.pipelines.sync import ProviderResult
 
 # A run's state: ok; partial (a provider failed, the rest went on); failed (transform or push
 # failed, or nothing synced); skipped (another run held the warehouse).

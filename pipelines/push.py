@@ -38,15 +38,15 @@ import dlt
 import duckdb
 import pyarrow as pa
 
-from crmsync.errors import UserError
-from sources import PROVIDERS
-from sources.common.config import provider_settings
-from sources.common.http import AuthError, RequestFailed
-from sources.common.push import Member, Outcome, PushClient
-from sources.common.run import SyncRun
-from transforms.models import open_warehouse, relations
-from transforms.runner import DEFAULT_ROOT
-from transforms.segments import PushTarget, Segment, load_segments
+from crmsync.kernel.errors import UserError
+from crmsync.kernel.warehouse import open_warehouse, relations
+from crmsync.sources import PROVIDERS
+from crmsync.sources.common.config import provider_settings
+from crmsync.sources.common.http import AuthError, RequestFailed
+from crmsync.kernel.push import Member, Outcome, PushClient
+from crmsync.sources.common.run import SyncRun
+from crmsync.transforms.runner import DEFAULT_ROOT
+from crmsync.transforms.segments import PushTarget, Segment, load_segments
 
 SQL = Path(__file__).parent / "sql"
 SAMPLE = 5  # members shown per change in a dry run, rejection reasons kept per target
@@ -237,9 +237,9 @@ def push_provider(con: duckdb.DuckDBPyConnection, warehouse: Path, provider: str
 
 def load_client(provider: str, run: SyncRun) -> PushClient:
     try:
-        module = importlib.import_module(f"sources.{provider}.push")
+        module = importlib.import_module(f"crmsync.sources.{provider}.push")
     except ModuleNotFoundError as error:
-        if error.name != f"sources.{provider}.push":
+        if error.name != f"crmsync.sources.{provider}.push":
             raise
         raise UserError(f"{provider}: no push client yet") from None
     return module.push_client(provider_settings(provider), run)

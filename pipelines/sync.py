@@ -20,13 +20,13 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from crmsync.errors import UserError
-from sources import PROVIDERS
-from sources.common.config import provider_settings
-from sources.common.http import RequestFailed
-from sources.common.run import SyncRun
-from sources.common.warehouse import connect as warehouse_connection
-from sources.common.warehouse import session as warehouse_session
+from crmsync.kernel.errors import UserError
+from crmsync.sources import PROVIDERS
+from crmsync.sources.common.config import provider_settings
+from crmsync.sources.common.http import RequestFailed
+from crmsync.sources.common.run import SyncRun
+from crmsync.kernel.warehouse import connect as warehouse_connection
+from crmsync.kernel.warehouse import session as warehouse_session
 
 MARK_DELETED_SQL = (Path(__file__).parent / "sql" / "mark_deleted.sql").read_text()
 
@@ -57,7 +57,7 @@ def pipelines_dir(warehouse: Path) -> Path:
 
 def available_providers() -> list[str]:
     """The providers whose source exists so far (issue #3 brings the rest)."""
-    return [p for p in PROVIDERS if hasattr(importlib.import_module(f"sources.{p}"), "build_source")]
+    return [p for p in PROVIDERS if hasattr(importlib.import_module(f"crmsync.sources.{p}"), "build_source")]
 
 
 def sync(providers: list[str] | None, warehouse: Path, full_refresh: bool = False,
@@ -83,7 +83,7 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
     try:
         with warehouse_session(warehouse):  # see sources/common/warehouse.py
             settings = provider_settings(provider)
-            module = importlib.import_module(f"sources.{provider}")
+            module = importlib.import_module(f"crmsync.sources.{provider}")
             source = module.build_source(settings, run)
             pipeline = dlt.pipeline(
                 pipeline_name=f"crmsync_{provider}",

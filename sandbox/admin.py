@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.faults import Faults, Stats
-from sandbox.world import World
+from crmsync.sandbox.faults import Faults, Stats
+from crmsync.sandbox.world import World
 
 
 def admin_routes(world: World, faults: Faults, stats: Stats) -> list[Route]:

@@ -6,9 +6,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
-from sandbox.admin import admin_routes
-from sandbox.faults import FaultMiddleware, Faults, Stats
-from sandbox.world import World
+from crmsync.sandbox.admin import admin_routes
+from crmsync.sandbox.faults import FaultMiddleware, Faults, Stats
+from crmsync.sandbox.world import World
 
 
 def create_app(world: World, faults: Faults | None = None) -> Starlette:

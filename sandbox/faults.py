@@ -33,7 +33,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sandbox.provider import Provider
+from crmsync.sandbox.provider import Provider
 
 _RATES = ("error_rate", "commit_error_rate", "drop_rate", "truncate_rate", "slow_rate")
 _DRIFTS = ("drift_add", "drift_drop", "drift_retype")

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from sandbox.clock import mix, mix_array
+from crmsync.sandbox.clock import mix, mix_array
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-([0-9a-f]{12})$")
 _HEX24 = re.compile(r"^[0-9a-f]{24}$")

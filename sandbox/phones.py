@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from sandbox.population import Person
+from crmsync.sandbox.population import Person
 
 
 def e164(cc: str, national: str) -> str:

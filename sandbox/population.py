@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sandbox.streams import Streams
+from crmsync.sandbox.streams import Streams
 
 PROVIDERS = ("chatman", "dmchamp", "whautomate", "waabot", "chatrace")
 

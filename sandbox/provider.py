@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 if TYPE_CHECKING:
-    from sandbox.world import World
+    from crmsync.sandbox.world import World
 
 Handler = Callable[[Request], Awaitable[Response]]
 

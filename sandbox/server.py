@@ -10,9 +10,9 @@ from types import TracebackType
 
 import uvicorn
 
-from sandbox.app import create_app
-from sandbox.faults import Faults
-from sandbox.world import World
+from crmsync.sandbox.app import create_app
+from crmsync.sandbox.faults import Faults
+from crmsync.sandbox.world import World
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.clock import Timeline
+from crmsync.sandbox.clock import Timeline
 
 Record = dict[str, Any]
 Key = tuple[int, str]  # (timestamp ms, id as text): the keyset order of every listing

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from sandbox.population import Population
-from sandbox.provider import Provider
+from crmsync.sandbox.population import Population
+from crmsync.sandbox.provider import Provider
 
 # Providers whose contact records carry the person's email; the others never show it.
 EMAIL_PROVIDERS = ("chatman", "whautomate", "chatrace")
@@ -14,7 +14,7 @@ EMAIL_PROVIDERS = ("chatman", "whautomate", "chatrace")
 
 class World:
     def __init__(self, seed: int = 7, contacts: int = 2000) -> None:
-        from sandbox.providers import PROVIDER_CLASSES
+        from crmsync.sandbox.providers import PROVIDER_CLASSES
 
         self.seed = seed
         self.population = Population(seed, contacts)

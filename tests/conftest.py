@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 
 SEED = 7
 PEOPLE = 400

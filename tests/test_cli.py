@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from crmsync.sandbox_link import START, with_optional_values
-from sandbox.server import SandboxServer, free_port
+from crmsync.sandbox.link import START, with_optional_values
+from crmsync.sandbox.server import SandboxServer, free_port
 
 COMMANDS = ["sync", "transform", "push", "run", "serve", "status", "segments", "bench",
             "sandbox", "sandbox serve", "segments list", "segments show"]

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from transforms.models import DataTest, Model
+from crmsync.transforms.models import DataTest, Model
 
 TEMPLATES = Path(__file__).parent / "checks"
 

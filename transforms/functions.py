@@ -3,7 +3,7 @@
 They exist only on that connection: a view that calls one cannot be read by another
 connection, so a model using them should be materialised as a table.
 
-- `phone_e164(raw, calling_code)`: E.164 or NULL, as `sources.common.phones.to_e164` says.
+- `phone_e164(raw, calling_code)`: E.164 or NULL, as `crmsync.kernel.phones.to_e164` says.
 - `email_normal(email)`: trimmed, lower case, NULL unless it looks like an address
   (transforms/sql/functions.sql).
 """
@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from duckdb.sqltypes import VARCHAR
 
-from sources.common.phones import to_e164
+from crmsync.kernel.phones import to_e164
 
 DEFAULT_REGION_KEY = "transform.default_region"  # env TRANSFORM__DEFAULT_REGION
 SQL = Path(__file__).parent / "sql"

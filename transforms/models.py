@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import sqlglot
 from sqlglot import exp
 
-from crmsync.errors import UserError
+from crmsync.kernel.errors import UserError
 
 MATERIALIZATIONS = ("view", "table")
 LAYERS = {"staging": "staging", "core": "crm"}  # folder -> DuckDB schema
@@ -220,22 +219,3 @@ def parse_columns(path: Path, columns: dict[str, Any]) -> dict[str, str]:
     if not all(isinstance(t, str) for t in columns.values()):
         raise UserError(f"{path}: [columns] maps each column to a DuckDB type name, as text")
     return dict(columns)
-
-
-def relations(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Every relation of the warehouse, `schema.name` (lower case) -> "table" or "view"."""
-    rows = con.execute("SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE NOT temporary "
-                       "UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() "
-                       "WHERE NOT internal AND NOT temporary").fetchall()
-    return {f"{schema}.{name}".lower(): kind for schema, name, kind in rows}
-
-
-def open_warehouse(warehouse: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """A connection to an existing warehouse; one locked by another writer is a UserError."""
-    if not warehouse.exists():
-        raise UserError(f"no warehouse at {warehouse}; run crmsync sync first")
-    try:
-        return duckdb.connect(str(warehouse), read_only=read_only)
-    except duckdb.IOException as error:
-        raise UserError(f"{warehouse}: cannot open it ({str(error).splitlines()[0]}); "
-                        "is another crmsync command writing to it?") from None

@@ -24,17 +24,16 @@ from typing import Any
 
 import duckdb
 
-from crmsync.errors import UserError
-from transforms.checks import check_sql, columns_test, quote, relation
-from transforms.functions import PhoneNumbers, register_functions
-from transforms.models import (
+from crmsync.kernel.errors import UserError
+from crmsync.kernel.warehouse import open_warehouse, relations
+from crmsync.transforms.checks import check_sql, columns_test, quote, relation
+from crmsync.transforms.functions import PhoneNumbers, register_functions
+from crmsync.transforms.models import (
     DataTest,
     Model,
     discover_models,
-    open_warehouse,
-    relations,
 )
-from transforms.segments import (
+from crmsync.transforms.segments import (
     Segment,
     SegmentFailed,
     SegmentResult,

@@ -33,9 +33,10 @@ from typing import Any
 
 import duckdb
 
-from crmsync.errors import UserError
-from transforms.checks import literal, quote
-from transforms.models import open_warehouse, parse_select, read_header, relations
+from crmsync.kernel.errors import UserError
+from crmsync.transforms.checks import literal, quote
+from crmsync.kernel.warehouse import open_warehouse, relations
+from crmsync.transforms.models import parse_select, read_header
 
 SQL = Path(__file__).parent / "sql"
 PUSH_KINDS = {"chatman": "segment", "dmchamp": "list", "whautomate": "tag", "waabot": "group",

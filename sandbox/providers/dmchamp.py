@@ -57,15 +57,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
-from sandbox.clock import BASE_END_MS, Timeline, iso_ms, mix, mix_array, now_ms
-from sandbox.credentials import DMCHAMP_API_KEY
-from sandbox.ids import k_from_object_id, object_id_for
-from sandbox.population import FIRST_NAMES, LAST_NAMES, Person
-from sandbox.provider import Provider, pick_share
-from sandbox.table import Record, Table
+from crmsync.sandbox.clock import BASE_END_MS, Timeline, iso_ms, mix, mix_array, now_ms
+from crmsync.sandbox.credentials import DMCHAMP_API_KEY
+from crmsync.sandbox.ids import k_from_object_id, object_id_for
+from crmsync.sandbox.population import FIRST_NAMES, LAST_NAMES, Person
+from crmsync.sandbox.provider import Provider, pick_share
+from crmsync.sandbox.table import Record, Table
 
 if TYPE_CHECKING:
-    from sandbox.world import World
+    from crmsync.sandbox.world import World
 
 # The sandbox account's lists: {listId: name}. The user maps segments to these ids.
 LISTS = {

@@ -17,7 +17,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource, DltSource
 
-from sources.chatman.helpers import (
+from crmsync.sources.chatman.helpers import (
     CAMPAIGN_EVENT_COLUMNS,
     CONTACT_COLUMNS,
     EVENT_TYPE_COLUMNS,
@@ -26,11 +26,11 @@ from sources.chatman.helpers import (
     TRIGGERED_EVENT_COLUMNS,
     iso,
 )
-from sources.common.cursor import Cursor
-from sources.common.http import ApiClient
-from sources.common.paging import cursor_pages
-from sources.common.resources import ROWS_PER_ITEM, tables
-from sources.common.run import SyncRun
+from crmsync.sources.common.cursor import Cursor
+from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.paging import cursor_pages
+from crmsync.sources.common.resources import ROWS_PER_ITEM, tables
+from crmsync.sources.common.run import SyncRun
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 
-from sources.common.records import JSON_TEXT, Column
+from crmsync.sources.common.records import JSON_TEXT, Column
 
 CONTACT_COLUMNS = (
     Column("user_id", pa.string()),

@@ -16,13 +16,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from crmsync.errors import UserError
-from sources.chatman import api_client
-from sources.common.http import ApiClient, RequestFailed
-from sources.common.paging import cursor_pages
-from sources.common.push import Member, Outcome
-from sources.common.run import SyncRun
-from transforms.segments import PushTarget
+from crmsync.kernel.errors import UserError
+from crmsync.sources.chatman import api_client
+from crmsync.sources.common.http import ApiClient, RequestFailed
+from crmsync.sources.common.paging import cursor_pages
+from crmsync.kernel.push import Member, Outcome
+from crmsync.sources.common.run import SyncRun
+from crmsync.transforms.segments import PushTarget
 
 MAX_BATCH = 1000  # the API's limit on user_ids per subscribe/unsubscribe call
 UNKNOWN_USER = "Chatman does not know this user_id (deleted?)"

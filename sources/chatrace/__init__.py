@@ -68,7 +68,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.sources import DltResource, DltSource
 
-from sources.chatrace.helpers import (
+from crmsync.sources.chatrace.helpers import (
     COMMENT_COLUMNS,
     CONTACT_COLUMNS,
     CUSTOM_FIELD_COLUMNS,
@@ -92,13 +92,13 @@ from sources.chatrace.helpers import (
     order_record,
     read_previous,
 )
-from sources.common.cursor import scan_cursor
-from sources.common.http import ApiClient
-from sources.common.known_people import group_people, known_people
-from sources.common.paging import fetch_each
-from sources.common.records import Column, Shape
-from sources.common.resources import require_keys, tables
-from sources.common.run import SyncRun
+from crmsync.sources.common.cursor import scan_cursor
+from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.known_people import group_people, known_people
+from crmsync.sources.common.paging import fetch_each
+from crmsync.sources.common.records import Column, Shape
+from crmsync.sources.common.resources import require_keys, tables
+from crmsync.sources.common.run import SyncRun
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from sources.common.http import ApiClient, RequestFailed
-from sources.common.known_people import Person
-from sources.common.paging import numbered_pages
-from sources.common.phones import to_e164
-from sources.common.records import JSON_TEXT, Column
-from sources.common.warehouse import connect as warehouse_connection
+from crmsync.sources.common.http import ApiClient, RequestFailed
+from crmsync.sources.common.known_people import Person
+from crmsync.sources.common.paging import numbered_pages
+from crmsync.kernel.phones import to_e164
+from crmsync.sources.common.records import JSON_TEXT, Column
+from crmsync.kernel.warehouse import connect as warehouse_connection
 
 SQL_DIR = Path(__file__).resolve().parent
 

@@ -18,12 +18,12 @@ from urllib.parse import quote
 
 import httpx
 
-from crmsync.errors import UserError
-from sources.chatrace import api_client
-from sources.common.http import ApiClient, RequestFailed
-from sources.common.push import Member, Outcome
-from sources.common.run import SyncRun
-from transforms.segments import PushTarget
+from crmsync.kernel.errors import UserError
+from crmsync.sources.chatrace import api_client
+from crmsync.sources.common.http import ApiClient, RequestFailed
+from crmsync.kernel.push import Member, Outcome
+from crmsync.sources.common.run import SyncRun
+from crmsync.transforms.segments import PushTarget
 
 
 class ChatracePush:

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import dlt
 
-from crmsync.errors import UserError
-from sources import PROVIDERS
+from crmsync.kernel.errors import UserError
+from crmsync.sources import PROVIDERS
 
 
 class ConfigError(UserError):
@@ -94,7 +94,7 @@ def provider_settings(provider: str) -> dict[str, Any]:
 
 
 def settings_of(provider: str) -> tuple[Setting, ...]:
-    return importlib.import_module(f"sources.{provider}.settings").SETTINGS
+    return importlib.import_module(f"crmsync.sources.{provider}.settings").SETTINGS
 
 
 def check_known_keys(other_sections: Mapping[str, Collection[str]]) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import orjson
 
-from crmsync.errors import UserError
+from crmsync.kernel.errors import UserError
 
 # httpx logs every request URL at INFO (DM Champ's key travels in the query string), and
 # httpcore every response header at DEBUG (Waabot's renewed x-access-token among them).

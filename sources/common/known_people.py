@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sources.common.phones import to_e164
-from sources.common.warehouse import connect as warehouse_connection
+from crmsync.kernel.phones import to_e164
+from crmsync.kernel.warehouse import connect as warehouse_connection
 
 SOURCES_DIR = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sources.common.http import ApiClient
+from crmsync.sources.common.http import ApiClient
 
 
 def cursor_pages(client: ApiClient, path: str, params: dict[str, Any],

@@ -10,9 +10,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.common.cursor import Cursor
-from sources.common.records import TIMESTAMP, Shape
-from sources.common.scans import Scan
+from crmsync.sources.common.cursor import Cursor
+from crmsync.sources.common.records import TIMESTAMP, Shape
+from crmsync.sources.common.scans import Scan
 
 ROWS_PER_ITEM = 20_000  # `batch_rows` for the large listings: a few MB of arrow per dlt item
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sources.common.http import ApiClient
-from sources.common.records import Column, Shape
-from sources.common.scans import FullScans
+from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.records import Column, Shape
+from crmsync.sources.common.scans import FullScans
 
 
 @dataclass

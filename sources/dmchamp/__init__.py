@@ -41,12 +41,12 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource, DltSource
 
-from sources.common.http import ApiClient
-from sources.common.known_people import group_people, known_people
-from sources.common.paging import fetch_each
-from sources.common.resources import require_keys, tables
-from sources.common.run import SyncRun
-from sources.dmchamp.helpers import (
+from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.known_people import group_people, known_people
+from crmsync.sources.common.paging import fetch_each
+from crmsync.sources.common.resources import require_keys, tables
+from crmsync.sources.common.run import SyncRun
+from crmsync.sources.dmchamp.helpers import (
     CONTACT_COLUMNS,
     LOOKUP_COLUMNS,
     MESSAGE_COLUMNS,

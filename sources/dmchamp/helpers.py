@@ -10,11 +10,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from sources.common.cursor import Cursor
-from sources.common.http import ApiClient, RequestFailed
-from sources.common.known_people import Person
-from sources.common.records import Column
-from sources.common.warehouse import connect as warehouse_connection
+from crmsync.sources.common.cursor import Cursor
+from crmsync.sources.common.http import ApiClient, RequestFailed
+from crmsync.sources.common.known_people import Person
+from crmsync.sources.common.records import Column
+from crmsync.kernel.warehouse import connect as warehouse_connection
 
 SQL_DIR = Path(__file__).resolve().parent
 

@@ -23,12 +23,12 @@ from typing import Any
 
 import httpx
 
-from crmsync.errors import UserError
-from sources.common.http import ApiClient
-from sources.common.push import Member, Outcome
-from sources.common.run import SyncRun
-from sources.dmchamp import api_client
-from transforms.segments import PushTarget
+from crmsync.kernel.errors import UserError
+from crmsync.sources.common.http import ApiClient
+from crmsync.kernel.push import Member, Outcome
+from crmsync.sources.common.run import SyncRun
+from crmsync.sources.dmchamp import api_client
+from crmsync.transforms.segments import PushTarget
 
 LIST_PATH = "/contacts/lists"
 

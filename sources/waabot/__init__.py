@@ -45,11 +45,11 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource, DltSource
 
-from sources.common.cursor import Cursor
-from sources.common.http import ApiClient
-from sources.common.resources import tables
-from sources.common.run import SyncRun
-from sources.waabot.helpers import (
+from crmsync.sources.common.cursor import Cursor
+from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.resources import tables
+from crmsync.sources.common.run import SyncRun
+from crmsync.sources.waabot.helpers import (
     CONTACT_COLUMNS,
     GROUP_COLUMNS,
     Instance,

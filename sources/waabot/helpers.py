@@ -13,10 +13,10 @@ import ijson
 import orjson
 import pyarrow as pa
 
-from sources.common.config import ConfigError
-from sources.common.http import ApiClient, RequestFailed
-from sources.common.records import Column
-from sources.common.run import SyncRun
+from crmsync.sources.common.config import ConfigError
+from crmsync.sources.common.http import ApiClient, RequestFailed
+from crmsync.sources.common.records import Column
+from crmsync.sources.common.run import SyncRun
 
 CONTACT_COLUMNS = (
     Column("id", pa.string(), ("_id",)),

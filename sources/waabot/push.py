@@ -25,12 +25,12 @@ from urllib.parse import quote
 
 import httpx
 
-from crmsync.errors import UserError
-from sources.common.http import ApiClient, RequestFailed
-from sources.common.push import Member, Outcome
-from sources.common.run import SyncRun
-from sources.waabot.helpers import Instance, instance, open_session
-from transforms.segments import PushTarget
+from crmsync.kernel.errors import UserError
+from crmsync.sources.common.http import ApiClient, RequestFailed
+from crmsync.kernel.push import Member, Outcome
+from crmsync.sources.common.run import SyncRun
+from crmsync.sources.waabot.helpers import Instance, instance, open_session
+from crmsync.transforms.segments import PushTarget
 
 ALREADY_IN_GROUP = "already exists in this group"
 _NON_DIGITS = re.compile(r"\D")

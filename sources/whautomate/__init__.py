@@ -54,13 +54,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.sources import DltResource, DltSource
 
-from sources.common.cursor import scan_cursor
-from sources.common.http import ApiClient
-from sources.common.records import Column
-from sources.common.resources import ROWS_PER_ITEM, tables
-from sources.common.run import SyncRun
-from sources.common.scans import Scan
-from sources.whautomate.helpers import (
+from crmsync.sources.common.cursor import scan_cursor
+from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.records import Column
+from crmsync.sources.common.resources import ROWS_PER_ITEM, tables
+from crmsync.sources.common.run import SyncRun
+from crmsync.sources.common.scans import Scan
+from crmsync.sources.whautomate.helpers import (
     CLIENT_COLUMNS,
     CONTACT_COLUMNS,
     CONTACT_TAG_COLUMNS,

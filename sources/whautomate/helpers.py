@@ -10,11 +10,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from sources.common.http import ApiClient, RequestFailed
-from sources.common.paging import numbered_pages
-from sources.common.records import JSON_TEXT, Column
-from sources.common.scans import Scan
-from sources.common.warehouse import connect as warehouse_connection
+from crmsync.sources.common.http import ApiClient, RequestFailed
+from crmsync.sources.common.paging import numbered_pages
+from crmsync.sources.common.records import JSON_TEXT, Column
+from crmsync.sources.common.scans import Scan
+from crmsync.kernel.warehouse import connect as warehouse_connection
 
 SQL_DIR = Path(__file__).resolve().parent
 

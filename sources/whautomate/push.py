@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from sources.common.http import ApiClient
-from sources.common.push import Member, Outcome
-from sources.common.run import SyncRun
-from sources.whautomate import api_client
-from transforms.segments import PushTarget
+from crmsync.sources.common.http import ApiClient
+from crmsync.kernel.push import Member, Outcome
+from crmsync.sources.common.run import SyncRun
+from crmsync.sources.whautomate import api_client
+from crmsync.transforms.segments import PushTarget
 
 
 class WhautomatePush:

@@ -9,10 +9,10 @@ import math
 import pytest
 from typer.testing import CliRunner
 
-from benchmarks.run import PER_PERSON, run_bench
+from crmsync.benchmarks.run import PER_PERSON, run_bench
 from crmsync.cli import app
-from crmsync.errors import UserError
-from sources.whautomate import settings as whautomate_settings
+from crmsync.kernel.errors import UserError
+from crmsync.sources.whautomate import settings as whautomate_settings
 
 TINY = 200
 WHAUTOMATE_CONCURRENCY = next(s.default for s in whautomate_settings.SETTINGS if s.key == "concurrency")
@@ -65,7 +65,7 @@ def test_an_unknown_item_is_refused_before_anything_runs() -> None:
 
 @pytest.mark.slow
 def test_per_person_providers_are_measured_at_the_smaller_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("benchmarks.run.PER_PERSON_MAX", TINY // 2)
+    monkeypatch.setattr("crmsync.benchmarks.run.PER_PERSON_MAX", TINY // 2)
     figures = by_name(run_bench(TINY, ("incremental",)))
     assert_well_formed(figures)
     for provider in ("chatman", "waabot", "whautomate", "chatrace", "dmchamp"):

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.transforms import (
+from crmsync.benchmarks.transforms import (
     CONTACT_TABLES,
     EVENT_TABLES,
     RUNNER,
@@ -20,7 +20,7 @@ from benchmarks.transforms import (
     measure_transforms,
     template_people,
 )
-from transforms.runner import run_transforms
+from crmsync.transforms.runner import run_transforms
 
 CONTACTS, EVENTS = 2_000, 20_000
 

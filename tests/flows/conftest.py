@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from crmsync.environment import temporary_environment
-from crmsync.sandbox_link import sandbox_environment
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.kernel.environment import temporary_environment
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 from tests.conftest import PEOPLE, SEED
 
 

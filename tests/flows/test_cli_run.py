@@ -14,7 +14,7 @@ import pytest
 
 from crmsync.report import run_report
 
-from sandbox.server import SandboxServer
+from crmsync.sandbox.server import SandboxServer
 
 
 @pytest.mark.slow  # the whole loop in a subprocess; test_flow.py runs it in-process in make test

@@ -9,9 +9,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flows.ops import write_sync_run
-from flows.summary import RunSummary
-from pipelines.sync import ProviderResult
+from crmsync.flows.ops import write_sync_run
+from crmsync.flows.summary import RunSummary
+from crmsync.pipelines.sync import ProviderResult
 
 
 def test_status_json_and_table(tmp_path: Path) -> None:

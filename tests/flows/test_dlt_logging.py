@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flows.dlt_logging import dlt_logs_to
+from crmsync.flows.dlt_logging import dlt_logs_to
 
 
 class Capture(logging.Handler):

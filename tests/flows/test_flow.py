@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from flows import steps
-from flows.job import full_scan_flow, sync_flow
-from flows.overlap import lock_path
-from flows.status import read_status
-from pipelines.sync import ProviderResult
-from transforms.runner import TransformResult
+from crmsync.flows import steps
+from crmsync.flows.job import full_scan_flow, sync_flow
+from crmsync.flows.overlap import lock_path
+from crmsync.flows.status import read_status
+from crmsync.pipelines.sync import ProviderResult
+from crmsync.transforms.runner import TransformResult
 
 
 def run(warehouse: Path, **parameters: Any) -> tuple[str, dict[str, Any]]:

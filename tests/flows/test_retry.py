@@ -6,9 +6,9 @@ import httpx
 import pytest
 from prefect.states import Completed, Failed
 
-from flows.retry import ProviderSyncFailed, TransientSyncFailed, failure_for, is_transient, retry_condition
-from pipelines.sync import ProviderResult
-from sources.common.http import AuthError, RequestFailed
+from crmsync.flows.retry import ProviderSyncFailed, TransientSyncFailed, failure_for, is_transient, retry_condition
+from crmsync.pipelines.sync import ProviderResult
+from crmsync.sources.common.http import AuthError, RequestFailed
 
 
 @pytest.mark.parametrize("message", [

@@ -20,11 +20,11 @@ from typing import TypeVar
 
 import pytest
 
-from crmsync.child_server import answers
-from crmsync.sandbox_link import sandbox_environment
-from flows.job import FULL_SCAN_FLOW, SYNC_FLOW
-from flows.status import read_status
-from sandbox.server import SandboxServer
+from crmsync.kernel.child_server import answers
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.flows.job import FULL_SCAN_FLOW, SYNC_FLOW
+from crmsync.flows.status import read_status
+from crmsync.sandbox.server import SandboxServer
 
 T = TypeVar("T")
 
@@ -86,7 +86,7 @@ def wait_for(probe: Callable[[], T | None], seconds: float) -> T | None:
 @pytest.mark.slow  # starts a real Prefect server, then waits for the next minute's cron tick
 def test_serve_without_a_server_starts_one_whose_cron_runs_the_flow(
         flow_sandbox: SandboxServer, tmp_path: Path) -> None:
-    from sandbox.server import free_port
+    from crmsync.sandbox.server import free_port
 
     warehouse, port = tmp_path / "served.duckdb", free_port()
     env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from crmsync.errors import UserError
-from flows import serve as serve_module
-from flows.settings import FlowSettings, flow_settings
-from flows.steps import full_scan_environment, sync_waves
+from crmsync.kernel.errors import UserError
+from crmsync.flows import serve as serve_module
+from crmsync.flows.settings import FlowSettings, flow_settings
+from crmsync.flows.steps import full_scan_environment, sync_waves
 
 
 def test_settings_default_and_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import duckdb
 
-from flows.ops import sync_run_rows, write_sync_run
-from flows.status import read_status
-from flows.summary import FAILED, OK, PARTIAL, RunSummary, StepOutcome, run_state, segment_figures, table_rows
-from pipelines.push import PushResult, TargetResult
-from pipelines.sync import ProviderResult
-from transforms.segments import SegmentResult
+from crmsync.flows.ops import sync_run_rows, write_sync_run
+from crmsync.flows.status import read_status
+from crmsync.flows.summary import FAILED, OK, PARTIAL, RunSummary, StepOutcome, run_state, segment_figures, table_rows
+from crmsync.pipelines.push import PushResult, TargetResult
+from crmsync.pipelines.sync import ProviderResult
+from crmsync.transforms.segments import SegmentResult
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -25,7 +25,7 @@ def summary(run_id: str, at: datetime, waabot_ok: bool = True) -> RunSummary:
     }
     push = PushResult(run_id="p", dry_run=False)
     push.segments = {"vip": {"chatman": TargetResult("chatman segment \"VIP\"", added=2, held=1, rejected=1)}}
-    from flows.summary import push_figures
+    from crmsync.flows.summary import push_figures
 
     result = RunSummary(run_id, "crmsync-sync", at, at + timedelta(minutes=1), providers=providers,
                         transform=StepOutcome("ok"), push=StepOutcome("ok"),

@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from crmsync.errors import UserError
-from crmsync.sandbox_link import sandbox_environment
-from sandbox.server import SandboxServer
-from sources.common.config import provider_settings
-from sources.common.push import Member, Outcome, PushClient
-from sources.common.run import SyncRun
-from transforms.segments import PushTarget
+from crmsync.kernel.errors import UserError
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sources.common.config import provider_settings
+from crmsync.kernel.push import Member, Outcome, PushClient
+from crmsync.sources.common.run import SyncRun
+from crmsync.transforms.segments import PushTarget
 
 PROVIDERS = ("chatman", "dmchamp", "whautomate", "waabot", "chatrace")
 # Where each provider's test segment goes: a name no generated target has.
@@ -51,7 +51,7 @@ def connect(sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     def make(provider: str) -> PushClient:
         run = SyncRun(warehouse=tmp_path / "unused.duckdb")
         runs.append(run)
-        module = importlib.import_module(f"sources.{provider}.push")
+        module = importlib.import_module(f"crmsync.sources.{provider}.push")
         return module.push_client(provider_settings(provider), run)
 
     yield make

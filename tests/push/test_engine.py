@@ -14,11 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crmsync.errors import UserError
-from pipelines.push import push
-from sources.common.http import AuthError, RequestFailed
-from sources.common.push import Member, Outcome
-from transforms.segments import PushTarget
+from crmsync.kernel.errors import UserError
+from crmsync.pipelines.push import push
+from crmsync.sources.common.http import AuthError, RequestFailed
+from crmsync.kernel.push import Member, Outcome
+from crmsync.transforms.segments import PushTarget
 
 SEGMENT_HEADER = """-- description: test segment
 -- push: chatman segment "Test"

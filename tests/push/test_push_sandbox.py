@@ -26,15 +26,15 @@ import pytest
 from typer.testing import CliRunner
 
 from crmsync.cli import app
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.push import CREATES_CONTACTS, PushResult, push
-from pipelines.sync import sync
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.pipelines.push import CREATES_CONTACTS, PushResult, push
+from crmsync.pipelines.sync import sync
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 from tests.sources import conftest as sources_fixtures
 from tests.sources.conftest import churn, set_faults, truth
-from transforms.runner import DEFAULT_ROOT, run_transforms
-from transforms.segments import load_segments
+from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
+from crmsync.transforms.segments import load_segments
 
 PEOPLE = 100
 warehouse = sources_fixtures.warehouse  # a temp warehouse, providers pointed at `sandbox`

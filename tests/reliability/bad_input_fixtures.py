@@ -14,9 +14,9 @@ import duckdb
 import pytest
 
 from crmsync.cli import main
-from crmsync.sandbox_link import sandbox_environment
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 
 # Environment variables that configure crmsync; a test starts without any of them.
 CONFIG_PREFIXES = ("SOURCES__", "FLOW__", "PUSH__", "WAREHOUSE__", "TRANSFORM__", "CRMSYNC_")

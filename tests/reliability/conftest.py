@@ -20,17 +20,17 @@ import duckdb
 import httpx
 import pytest
 
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.push import PushResult, push
-from pipelines.sync import ProviderResult, sync
-from sandbox.faults import Faults
-from sandbox.server import SandboxServer
-from sandbox.world import World
-from sources.common import http
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.pipelines.push import PushResult, push
+from crmsync.pipelines.sync import ProviderResult, sync
+from crmsync.sandbox.faults import Faults
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
+from crmsync.sources.common import http
 from tests.push.test_push_sandbox import TARGETS, assert_equal, reset_stats, rows  # noqa: F401 (for the tests here)
 from tests.sources import conftest as sources_fixtures
 from tests.sources.conftest import set_faults, truth
-from transforms.runner import DEFAULT_ROOT, run_transforms
+from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
 
 PEOPLE = 60
 warehouse = sources_fixtures.warehouse  # a temp warehouse, providers pointed at `sandbox`

@@ -16,13 +16,13 @@ import httpx
 import phonenumbers
 import pytest
 
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.sync import sync
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.pipelines.sync import sync
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 from tests.reliability.bad_input_fixtures import point_at
 from tests.reliability.conftest import waabot_api
-from transforms.runner import run_transforms
+from crmsync.transforms.runner import run_transforms
 
 LONG = 100_000
 

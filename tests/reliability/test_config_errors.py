@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox import credentials
-from sandbox.server import SandboxServer, free_port
+from crmsync.sandbox import credentials
+from crmsync.sandbox.server import SandboxServer, free_port
 from tests.reliability.bad_input_fixtures import (
     CliResult,
     files_under,
@@ -24,7 +24,7 @@ from tests.reliability.bad_input_fixtures import (
     snapshot,
     without_configuration,
 )
-from transforms.runner import DEFAULT_ROOT
+from crmsync.transforms.runner import DEFAULT_ROOT
 
 __all__ = ["small_sandbox"]  # the module-scoped sandbox fixture
 
@@ -36,8 +36,8 @@ def built(small_sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory
     folder = tmp_path_factory.mktemp("built")
     with pytest.MonkeyPatch.context() as patch:
         point_at(patch, small_sandbox, folder / "pipelines")
-        from pipelines.sync import sync
-        from transforms.runner import run_transforms
+        from crmsync.pipelines.sync import sync
+        from crmsync.transforms.runner import run_transforms
 
         results = sync(["chatman"], folder / "w.duckdb")
         assert results["chatman"].status == "ok", results["chatman"].error

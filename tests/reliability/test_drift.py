@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.sync import sync_provider
-from sandbox.server import SandboxServer
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.pipelines.sync import sync_provider
+from crmsync.sandbox.server import SandboxServer
 from tests.reliability.conftest import assert_raw_equals_truth, no_faults, rows, set_faults, truth
 from tests.sources.conftest import churn
 

@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.sync import sync_provider
-from sandbox.faults import Faults
-from sandbox.server import SandboxServer
-from sandbox.world import World
-from sources.common.config import provider_settings
-from sources.common.run import SyncRun
-from sources.waabot.push import push_client as waabot_push_client
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.pipelines.sync import sync_provider
+from crmsync.sandbox.faults import Faults
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
+from crmsync.sources.common.config import provider_settings
+from crmsync.sources.common.run import SyncRun
+from crmsync.sources.waabot.push import push_client as waabot_push_client
 from tests.push.test_push_sandbox import TARGETS
 from tests.reliability.conftest import (PEOPLE, assert_pushed_once, assert_raw_equals_truth, injected,
                                         no_faults, pushed, reset_stats, set_faults, synced, transformed,
                                         waabot_api, waabot_groups)
-from transforms.segments import PushTarget
+from crmsync.transforms.segments import PushTarget
 
 # Fault settings -> the kind /_sandbox/stats counts them under.
 KINDS = {

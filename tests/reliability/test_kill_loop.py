@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.sync import sync
-from sandbox.server import SandboxServer
+from crmsync.pipelines.sync import sync
+from crmsync.sandbox.server import SandboxServer
 from tests.flows.conftest import prefect_harness  # noqa: F401  (the Prefect API `crmsync run` reports to)
 from tests.reliability.conftest import (assert_pushed_once, assert_raw_equals_truth, cli_environment, crmsync,
                                         finished, kill_after_requests, requests_seen, reset_stats, rows,

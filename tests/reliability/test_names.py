@@ -13,15 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from crmsync.errors import UserError
-from pipelines.push import push
-from pipelines.sync import sync
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.kernel.errors import UserError
+from crmsync.pipelines.push import push
+from crmsync.pipelines.sync import sync
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 from tests.reliability.bad_input_fixtures import point_at
 from tests.reliability.conftest import waabot_groups
-from transforms.runner import DEFAULT_ROOT, run_transforms
-from transforms.segments import MAX_TARGET_NAME, PUSH_KINDS, load_segments, target_name
+from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
+from crmsync.transforms.segments import MAX_TARGET_NAME, PUSH_KINDS, load_segments, target_name
 
 LONG = "Customers who " + "really " * 60 + "buy"
 # Each provider's name as first typed, then as typed again for the second run.

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.sync import sync
-from sandbox.server import SandboxServer
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.pipelines.sync import sync
+from crmsync.sandbox.server import SandboxServer
 from tests.reliability.conftest import (assert_raw_equals_truth, no_faults, requests_seen, reset_stats, rows,
                                         set_faults, synced, truth)
 from tests.sources.conftest import churn

@@ -20,10 +20,10 @@ import pyarrow.parquet as pq
 import pytest
 from dlt.common.versioned_state import decompress_state
 
-from sandbox import credentials
-from sandbox.providers.waabot import tokens
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.sandbox import credentials
+from crmsync.sandbox.providers.waabot import tokens
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 from tests.flows.conftest import prefect_harness
 from tests.reliability.bad_input_fixtures import point_at, run_cli
 
@@ -150,7 +150,7 @@ def test_sync_output_logs_and_files_carry_no_secret(faulty_sandbox: SandboxServe
 def test_http_debug_logs_carry_no_token(faulty_sandbox: SandboxServer, issued_tokens: list[str],
                                         tmp_path: Path, caplog, monkeypatch) -> None:
     """A user who turns logging up to DEBUG to find a problem must not get tokens in the log."""
-    from pipelines.sync import sync
+    from crmsync.pipelines.sync import sync
 
     point_at(monkeypatch, faulty_sandbox, tmp_path / "pipelines")
     httpx.post(f"{faulty_sandbox.url}/_sandbox/faults", json={"rate_limit": None, "error_rate": 0},

@@ -9,11 +9,11 @@ import httpx
 import phonenumbers
 import pytest
 
-from sandbox.clock import parse_iso_ms
-from sandbox.credentials import CHATMAN_API_KEY
-from sandbox.providers.chatman import CAMPAIGN_IDS, Chatman
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.sandbox.clock import parse_iso_ms
+from crmsync.sandbox.credentials import CHATMAN_API_KEY
+from crmsync.sandbox.providers.chatman import CAMPAIGN_IDS, Chatman
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 
 PREFIX = Chatman.prefix
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sandbox.clock import BASE_END_MS, sql_time
-from sandbox.credentials import CHATRACE_TOKEN
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.sandbox.clock import BASE_END_MS, sql_time
+from crmsync.sandbox.credentials import CHATRACE_TOKEN
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 
 P = "/chatrace"
 FIND = "/contacts/find_by_custom_field"

@@ -8,11 +8,11 @@ import httpx
 import phonenumbers
 import pytest
 
-from sandbox.clock import BASE_END_MS, Timeline, iso_ms, now_ms, parse_iso_ms
-from sandbox.population import PROVIDERS, Population
-from sandbox.server import SandboxServer
-from sandbox.table import Table
-from sandbox.world import World
+from crmsync.sandbox.clock import BASE_END_MS, Timeline, iso_ms, now_ms, parse_iso_ms
+from crmsync.sandbox.population import PROVIDERS, Population
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.table import Table
+from crmsync.sandbox.world import World
 
 
 def test_same_seed_same_people_other_seed_other_people() -> None:
@@ -180,7 +180,7 @@ def test_truth_lists_every_live_account_once() -> None:
 def test_churn_is_deterministic(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # Created records' ObjectIds carry their creation second (as real ones do): the clock is
     # held still so that both churns happen in the same second.
-    monkeypatch.setattr("sandbox.clock.time", SimpleNamespace(time=lambda: 1_800_000_000.0))
+    monkeypatch.setattr("crmsync.sandbox.clock.time", SimpleNamespace(time=lambda: 1_800_000_000.0))
     one, two = World(seed=3, contacts=200), World(seed=3, contacts=200)
     shares = {"update": 0.05, "create": 0.02, "delete": 0.01}
     assert one.churn(seed=seed, **shares) == two.churn(seed=seed, **shares)

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from sandbox import phones
-from sandbox.clock import BASE_END_MS, parse_iso_ms
-from sandbox.credentials import DMCHAMP_API_KEY
-from sandbox.providers.dmchamp import LISTS, NEWSLETTER_LIST, TAGS, DmChamp
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.sandbox import phones
+from crmsync.sandbox.clock import BASE_END_MS, parse_iso_ms
+from crmsync.sandbox.credentials import DMCHAMP_API_KEY
+from crmsync.sandbox.providers.dmchamp import LISTS, NEWSLETTER_LIST, TAGS, DmChamp
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 
 BASE = "/dmchamp/v1"
 KEY = {"apiKey": DMCHAMP_API_KEY}
@@ -434,7 +434,7 @@ def test_same_seed_same_data_other_seed_differs() -> None:
 def test_same_seed_churns_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     # Created contacts' ObjectIds carry their creation second (as real ones do): the clock is
     # held still so that both churns happen in the same second.
-    monkeypatch.setattr("sandbox.clock.time", SimpleNamespace(time=lambda: 1_800_000_000.0))
+    monkeypatch.setattr("crmsync.sandbox.clock.time", SimpleNamespace(time=lambda: 1_800_000_000.0))
     left, right = (World(seed=7, contacts=400).churn(0.1, 0.05, 0.05, seed=5)["dmchamp"]
                    for _ in range(2))
     assert left["contacts"] == right["contacts"]

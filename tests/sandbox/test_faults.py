@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sandbox.faults import Faults
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.sandbox.faults import Faults
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 
 WHAUTOMATE = {"x-api-key": "sandbox-whautomate-key"}
 CHATMAN = {"Authorization": "Bearer sandbox-chatman-key"}

@@ -11,21 +11,21 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from sandbox import phones
-from sandbox.clock import iso_ms, mix
-from sandbox.ids import object_id_for, uuid_for
-from sandbox.population import (
+from crmsync.sandbox import phones
+from crmsync.sandbox.clock import iso_ms, mix
+from crmsync.sandbox.ids import object_id_for, uuid_for
+from crmsync.sandbox.population import (
     CITIES, COUNTRIES, EMAIL_DOMAINS, EMAIL_SHARE, FIRST_NAMES, GENDERS, JUNK_PHONES, LAST_NAMES,
     SECONDARY_OFFSET, SECONDARY_PHONE_SHARE, SUBSCRIBER_SPACE, Person, Population,
 )
-from sandbox.providers.chatman import contacts as chatman_contacts
-from sandbox.providers.chatman import events as chatman_events
-from sandbox.providers.waabot import contacts as waabot_contacts
-from sandbox.providers.whautomate import records as whautomate_records
-from sandbox.providers.whautomate import state as whautomate_state
-from sandbox.streams import Streams
-from sandbox.table import Table
-from sandbox.world import World
+from crmsync.sandbox.providers.chatman import contacts as chatman_contacts
+from crmsync.sandbox.providers.chatman import events as chatman_events
+from crmsync.sandbox.providers.waabot import contacts as waabot_contacts
+from crmsync.sandbox.providers.whautomate import records as whautomate_records
+from crmsync.sandbox.providers.whautomate import state as whautomate_state
+from crmsync.sandbox.streams import Streams
+from crmsync.sandbox.table import Table
+from crmsync.sandbox.world import World
 
 
 def plain_person(seed: int, index: int, junk: bool) -> Person:

@@ -10,11 +10,11 @@ from collections import Counter, defaultdict
 import httpx
 import pytest
 
-from sandbox import credentials as creds
-from sandbox.clock import parse_iso_ms
-from sandbox.providers.waabot import api as waabot_api
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.sandbox import credentials as creds
+from crmsync.sandbox.clock import parse_iso_ms
+from crmsync.sandbox.providers.waabot import api as waabot_api
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 
 API = "/waabot/api/v1"
 INSTANCE = {"session_id": creds.WAABOT_SESSION_ID, "access_token": creds.WAABOT_INSTANCE_TOKEN}

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 
-from sandbox.clock import BASE_END_MS, now_ms, parse_iso_ms
-from sandbox.credentials import WHAUTOMATE_API_KEY
-from sandbox.server import SandboxServer
-from sandbox.world import World
+from crmsync.sandbox.clock import BASE_END_MS, now_ms, parse_iso_ms
+from crmsync.sandbox.credentials import WHAUTOMATE_API_KEY
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 from tests.conftest import PEOPLE, SEED
 
 BASE = "/whautomate/v1"

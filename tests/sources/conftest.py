@@ -11,11 +11,11 @@ import duckdb
 import httpx
 import pytest
 
-from crmsync.sandbox_link import sandbox_environment
-from pipelines.sync import ProviderResult, sync_provider
-from sandbox.server import SandboxServer
-from sandbox.world import World
-from sources import PROVIDERS
+from crmsync.sandbox.link import sandbox_environment
+from crmsync.pipelines.sync import ProviderResult, sync_provider
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
+from crmsync.sources import PROVIDERS
 from tests.conftest import PEOPLE, SEED
 
 SyncOnce = Callable[..., ProviderResult]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.server import SandboxServer
+from crmsync.sandbox.server import SandboxServer
 from tests.sources.conftest import SyncOnce, churn, query, set_faults, truth
 
 TABLES = {  # warehouse table -> its primary key

@@ -21,11 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipelines.sync import available_providers
-from sandbox.credentials import CHATRACE_TOKEN
-from sandbox.server import SandboxServer
-from sandbox.world import EMAIL_PROVIDERS
-from sources import PROVIDERS, chatrace
+from crmsync.pipelines.sync import available_providers
+from crmsync.sandbox.credentials import CHATRACE_TOKEN
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import EMAIL_PROVIDERS
+from crmsync.sources import PROVIDERS, chatrace
 from tests.sources.conftest import (
     TEMPLATE_WAREHOUSE,
     Expected,

@@ -10,11 +10,11 @@ import httpx
 import pyarrow as pa
 import pytest
 
-from sources.common.cursor import Cursor
-from sources.common.http import ApiClient, AuthError, RateLimiter, RequestFailed, RetryPolicy
-from sources.common.phones import to_e164
-from sources.common.records import JSON_TEXT, Column, Shape
-from sources.common.resources import tables
+from crmsync.sources.common.cursor import Cursor
+from crmsync.sources.common.http import ApiClient, AuthError, RateLimiter, RequestFailed, RetryPolicy
+from crmsync.kernel.phones import to_e164
+from crmsync.sources.common.records import JSON_TEXT, Column, Shape
+from crmsync.sources.common.resources import tables
 
 COLUMNS = (
     Column("id", pa.int64()),

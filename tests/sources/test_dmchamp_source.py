@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipelines.sync import available_providers
-from sandbox.credentials import DMCHAMP_API_KEY
-from sandbox.server import SandboxServer
-from sandbox.world import EMAIL_PROVIDERS
+from crmsync.pipelines.sync import available_providers
+from crmsync.sandbox.credentials import DMCHAMP_API_KEY
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import EMAIL_PROVIDERS
 from tests.sources.conftest import (
     TEMPLATE_WAREHOUSE,
     Expected,

@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.sync import sync, sync_provider
-from sandbox.server import SandboxServer
-from sources import PROVIDERS
+from crmsync.pipelines.sync import sync, sync_provider
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sources import PROVIDERS
 from tests.sources.conftest import churn, query, set_faults, truth
 
 

@@ -13,11 +13,11 @@ import httpx
 import pytest
 from starlette.requests import Request
 
-from sandbox import credentials
-from sandbox.server import SandboxServer
-from sources.common.http import ApiClient, RequestFailed, RetryPolicy
-from sources.common.known_people import known_people
-from sources.waabot.helpers import Instance
+from crmsync.sandbox import credentials
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sources.common.http import ApiClient, RequestFailed, RetryPolicy
+from crmsync.sources.common.known_people import known_people
+from crmsync.sources.waabot.helpers import Instance
 from tests.sources.conftest import SyncOnce, churn, query, set_faults, truth
 
 PREFIX = "/waabot/api/v1"

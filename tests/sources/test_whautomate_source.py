@@ -11,14 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.credentials import WHAUTOMATE_API_KEY
-from sandbox.server import SandboxServer
-from sources.common.config import provider_settings
-from sources.common.http import ApiClient
-from sources.common.known_people import known_people
-from sources.common.run import SyncRun
-from sources.whautomate import api_client
-from sources.whautomate.helpers import listing
+from crmsync.sandbox.credentials import WHAUTOMATE_API_KEY
+from crmsync.sandbox.server import SandboxServer
+from crmsync.sources.common.config import provider_settings
+from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.known_people import known_people
+from crmsync.sources.common.run import SyncRun
+from crmsync.sources.whautomate import api_client
+from crmsync.sources.whautomate.helpers import listing
 from tests.sources.conftest import SyncOnce, churn, query, set_faults, truth
 
 TABLES = {  # warehouse table -> the sandbox listing it comes from

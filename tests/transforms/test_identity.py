@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.sync import sync
-from sandbox.server import SandboxServer
+from crmsync.pipelines.sync import sync
+from crmsync.sandbox.server import SandboxServer
 from tests.transforms.conftest import churn, query, truth
-from transforms.runner import DEFAULT_ROOT, run_transforms
+from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
 
 UNLISTABLE = ("dmchamp", "chatrace")  # reached only through people the others know
 Account = tuple[str, str]  # (provider, contact id)

@@ -18,7 +18,7 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from transforms.runner import TransformResult, run_transforms
+from crmsync.transforms.runner import TransformResult, run_transforms
 
 # The columns of the raw tables the staging models read (a subset of what a sync loads).
 TS = "TIMESTAMPTZ"

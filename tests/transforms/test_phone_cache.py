@@ -9,9 +9,9 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-import transforms.functions as functions
-from sources.common.phones import to_e164
-from transforms.functions import register_functions
+import crmsync.transforms.functions as functions
+from crmsync.kernel.phones import to_e164
+from crmsync.transforms.functions import register_functions
 
 REGIONS = ("NG", "KE", "GB", "US", "IN", "IT", "DE", "BR", "ZA", "GH")
 JUNK = ["N/A", "status", "120363045767536459", "120363045767536459@g.us", "{Hi|Hello} [name] no keyword",

@@ -13,12 +13,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crmsync.errors import UserError
-from sources.common.phones import to_e164
+from crmsync.kernel.errors import UserError
+from crmsync.kernel.phones import to_e164
 from tests.transforms.model_tree import kind_of, load_raw, query, write_tree
-from transforms.functions import register_functions
-from transforms.models import discover_models
-from transforms.runner import build_order, run_transforms
+from crmsync.transforms.functions import register_functions
+from crmsync.transforms.models import discover_models
+from crmsync.transforms.runner import build_order, run_transforms
 
 CUSTOMERS = [("c1", "A@x.io", "NG"), ("c2", "b@x.io", "KE"), ("c3", "c@x.io", "NG")]
 ORDERS = [("o1", "c1", 10), ("o2", "c1", 5), ("o3", "c3", 7)]

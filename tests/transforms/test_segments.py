@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from crmsync.errors import UserError
+from crmsync.kernel.errors import UserError
 from tests.transforms.model_tree import load_raw, query, write_tree
-from transforms.runner import run_transforms
-from transforms.segments import (
+from crmsync.transforms.runner import run_transforms
+from crmsync.transforms.segments import (
     PUSH_KINDS,
     PushTarget,
     load_segment,

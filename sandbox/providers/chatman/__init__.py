@@ -74,7 +74,7 @@ Behaviour the docs and the contract leave open, decided here:
   new custom events for random contacts (share `create` of the events).
 """
 
-from sandbox.providers.chatman.api import Chatman
-from sandbox.providers.chatman.events import CAMPAIGN_IDS
+from crmsync.sandbox.providers.chatman.api import Chatman
+from crmsync.sandbox.providers.chatman.events import CAMPAIGN_IDS
 
 __all__ = ["CAMPAIGN_IDS", "Chatman"]

@@ -11,17 +11,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox.credentials import CHATMAN_API_KEY
-from sandbox.provider import Handler, Provider, page_response, pick_share
-from sandbox.providers.chatman.contacts import Contacts, phone_fields, wa_id_of
-from sandbox.providers.chatman.events import CAMPAIGN_IDS, CampaignEvents, TriggeredEvents
-from sandbox.providers.chatman.paging import (
+from crmsync.sandbox.credentials import CHATMAN_API_KEY
+from crmsync.sandbox.provider import Handler, Provider, page_response, pick_share
+from crmsync.sandbox.providers.chatman.contacts import Contacts, phone_fields, wa_id_of
+from crmsync.sandbox.providers.chatman.events import CAMPAIGN_IDS, CampaignEvents, TriggeredEvents
+from crmsync.sandbox.providers.chatman.paging import (
     ApiError, choice_param, cursor_param, envelope, keyset, limit_param, time_param,
 )
-from sandbox.providers.chatman.segments import SEGMENT_TYPES, Journeys, Segments
+from crmsync.sandbox.providers.chatman.segments import SEGMENT_TYPES, Journeys, Segments
 
 if TYPE_CHECKING:
-    from sandbox.world import World
+    from crmsync.sandbox.world import World
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 MODES = ("all", "new", "modified")

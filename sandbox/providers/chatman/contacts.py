@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import phonenumbers
 
-from sandbox import phones
-from sandbox.clock import Timeline, iso_many, iso_ms, mix, mix_array, now_ms
-from sandbox.ids import k_from_uuid, uuid_for, uuids_for
-from sandbox.population import FIRST_NAMES, LAST_NAMES, Person, Population
-from sandbox.providers.chatman.paging import ApiError
-from sandbox.streams import Streams
-from sandbox.table import Record, Table
+from crmsync.sandbox import phones
+from crmsync.sandbox.clock import Timeline, iso_many, iso_ms, mix, mix_array, now_ms
+from crmsync.sandbox.ids import k_from_uuid, uuid_for, uuids_for
+from crmsync.sandbox.population import FIRST_NAMES, LAST_NAMES, Person, Population
+from crmsync.sandbox.providers.chatman.paging import ApiError
+from crmsync.sandbox.streams import Streams
+from crmsync.sandbox.table import Record, Table
 
 _SALT = 0xC0_47AC7
 

@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.clock import (BASE_END_MS, BASE_START_MS, Timeline, iso_many, iso_ms, mix, mix_array, now_ms,
+from crmsync.sandbox.clock import (BASE_END_MS, BASE_START_MS, Timeline, iso_many, iso_ms, mix, mix_array, now_ms,
                            parse_iso_ms)
-from sandbox.ids import k_from_uuid, uuid_for, uuids_for
-from sandbox.providers.chatman.contacts import Contacts
-from sandbox.providers.chatman.paging import ApiError
-from sandbox.streams import Streams
-from sandbox.table import Key, Record, Table
+from crmsync.sandbox.ids import k_from_uuid, uuid_for, uuids_for
+from crmsync.sandbox.providers.chatman.contacts import Contacts
+from crmsync.sandbox.providers.chatman.paging import ApiError
+from crmsync.sandbox.streams import Streams
+from crmsync.sandbox.table import Key, Record, Table
 
 _SALT = 0xE7E47
 EVENTS_PER_CONTACT = 2.0

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 
-from sandbox.clock import parse_iso_ms
-from sandbox.table import Key
+from crmsync.sandbox.clock import parse_iso_ms
+from crmsync.sandbox.table import Key
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.clock import BASE_END_MS, BASE_START_MS, iso_ms, mix, mix_array, now_ms
-from sandbox.ids import uuid_for
-from sandbox.providers.chatman.contacts import Contacts
-from sandbox.providers.chatman.paging import ApiError
-from sandbox.table import Key, Record
+from crmsync.sandbox.clock import BASE_END_MS, BASE_START_MS, iso_ms, mix, mix_array, now_ms
+from crmsync.sandbox.ids import uuid_for
+from crmsync.sandbox.providers.chatman.contacts import Contacts
+from crmsync.sandbox.providers.chatman.paging import ApiError
+from crmsync.sandbox.table import Key, Record
 
 _SALT = 0x5E6
 _JOURNEY_SALT = 0x70A2

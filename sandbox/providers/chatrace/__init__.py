@@ -47,6 +47,6 @@ Decisions the contract leaves open, marked (assumed):
   emulated. Template links are made for any template id.
 """
 
-from sandbox.providers.chatrace.provider import Chatrace
+from crmsync.sandbox.providers.chatrace.provider import Chatrace
 
 __all__ = ["Chatrace"]

@@ -3,7 +3,7 @@ products and order statuses. Everything here is account configuration, not custo
 
 from __future__ import annotations
 
-from sandbox.clock import BASE_START_MS
+from crmsync.sandbox.clock import BASE_START_MS
 
 PAGE_ID = 104_729_310
 ACCOUNT_NAME = "Acme Store"

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sandbox import phones
-from sandbox.clock import now_ms
-from sandbox.provider import pick_share
+from crmsync.sandbox import phones
+from crmsync.sandbox.clock import now_ms
+from crmsync.sandbox.provider import pick_share
 
 from .catalog import ADMIN_IDS, AWAITING_PAYMENT, BASE_FIELDS, COMMENTS, OPEN_CART
 from .pipelines import Pipeline

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.clock import BASE_END_MS, BASE_START_MS, Timeline, mix, mix_array, now_ms, sql_time
-from sandbox.table import Record, Table
+from crmsync.sandbox.clock import BASE_END_MS, BASE_START_MS, Timeline, mix, mix_array, now_ms, sql_time
+from crmsync.sandbox.table import Record, Table
 
 from .catalog import (AWAITING_PAYMENT, CANCELLED, CATEGORY_IDS, CONTACT_ID_BASE, COUPONS,
                       CURRENCY, DELIVERED, FINAL_STATUSES, NEXT_STATUSES, OPEN_CART, ORDER_ID_BASE,

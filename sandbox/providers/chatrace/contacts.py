@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from sandbox import phones
-from sandbox.clock import BASE_END_MS, Timeline, mix, mix_array, now_ms, sql_time
-from sandbox.population import Person, Population
-from sandbox.table import Record, Table
+from crmsync.sandbox import phones
+from crmsync.sandbox.clock import BASE_END_MS, Timeline, mix, mix_array, now_ms, sql_time
+from crmsync.sandbox.population import Person, Population
+from crmsync.sandbox.table import Record, Table
 
 from .catalog import (BASE_FIELDS, BASE_TAGS, BOOLEAN, CONTACT_ID_BASE, FIELD_TYPES,
                       NEW_FIELD_ID_BASE, NEW_TAG_ID_BASE, NUMBER, PAGE_ID)

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.clock import BASE_END_MS, Timeline, mix, mix_array, now_ms, sql_time
-from sandbox.table import Record, Table
+from crmsync.sandbox.clock import BASE_END_MS, Timeline, mix, mix_array, now_ms, sql_time
+from crmsync.sandbox.table import Record, Table
 
 from .catalog import (ADMIN_IDS, COMMENTS, CONTACT_ID_BASE, ISSUES, NEW_COMMENT_ID_BASE, PIPELINES,
                       PRODUCTS)

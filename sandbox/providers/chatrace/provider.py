@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from sandbox.credentials import CHATRACE_TOKEN
-from sandbox.provider import Handler, Provider
+from crmsync.sandbox.credentials import CHATRACE_TOKEN
+from crmsync.sandbox.provider import Handler, Provider
 
 from .catalog import BOT_FIELDS, PIPELINES
 from .churn import churn
@@ -25,7 +25,7 @@ from .routes_contacts import contact_routes
 from .routes_pipelines import pipeline_routes
 
 if TYPE_CHECKING:
-    from sandbox.world import World
+    from crmsync.sandbox.world import World
 
 RouteSpec = tuple[str, Handler, list[str]]
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.clock import mix
+from crmsync.sandbox.clock import mix
 
 from .catalog import ACCOUNT_CREATED_S, ACCOUNT_NAME, ADMINS, FLOWS, PAGE_ID, TEXT
 from .contacts import coerce

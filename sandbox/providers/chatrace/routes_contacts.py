@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.table import Record
+from crmsync.sandbox.table import Record
 
 from .catalog import FLOW_IDS
 from .contacts import GENDER_CODES, digits_of

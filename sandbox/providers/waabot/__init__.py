@@ -48,6 +48,6 @@ Behaviour the docs and the contract leave open, decided here:
 - `memberships()` covers the account's groups only; `counts()["contact_groups"]` counts them.
 """
 
-from sandbox.providers.waabot.api import Waabot
+from crmsync.sandbox.providers.waabot.api import Waabot
 
 __all__ = ["Waabot"]

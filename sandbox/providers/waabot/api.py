@@ -14,17 +14,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from sandbox.clock import now_ms
-from sandbox.credentials import (WAABOT_EMAIL, WAABOT_INSTANCE_TOKEN, WAABOT_PASSWORD,
+from crmsync.sandbox.clock import now_ms
+from crmsync.sandbox.credentials import (WAABOT_EMAIL, WAABOT_INSTANCE_TOKEN, WAABOT_PASSWORD,
                                  WAABOT_SESSION_ID)
-from sandbox.provider import Handler, Provider
-from sandbox.providers.waabot import tokens
-from sandbox.providers.waabot.churn import churn
-from sandbox.providers.waabot.contacts import ContactBook
-from sandbox.providers.waabot.groups import ACCOUNT_CLIENT_ID, Groups
+from crmsync.sandbox.provider import Handler, Provider
+from crmsync.sandbox.providers.waabot import tokens
+from crmsync.sandbox.providers.waabot.churn import churn
+from crmsync.sandbox.providers.waabot.contacts import ContactBook
+from crmsync.sandbox.providers.waabot.groups import ACCOUNT_CLIENT_ID, Groups
 
 if TYPE_CHECKING:
-    from sandbox.world import World
+    from crmsync.sandbox.world import World
 
 STREAM_CHUNK = 2000  # records serialised per chunk of the full listing
 ACCESS_TTL_S = 900

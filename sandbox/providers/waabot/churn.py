@@ -6,12 +6,12 @@ import random
 
 import numpy as np
 
-from sandbox import phones
-from sandbox.clock import now_ms
-from sandbox.population import Population
-from sandbox.provider import pick_share
-from sandbox.providers.waabot.contacts import ContactBook, name_of
-from sandbox.providers.waabot.groups import ACCOUNT_CLIENT_ID
+from crmsync.sandbox import phones
+from crmsync.sandbox.clock import now_ms
+from crmsync.sandbox.population import Population
+from crmsync.sandbox.provider import pick_share
+from crmsync.sandbox.providers.waabot.contacts import ContactBook, name_of
+from crmsync.sandbox.providers.waabot.groups import ACCOUNT_CLIENT_ID
 
 NEW_PERSON_SHARE = 0.5  # of created records; the others add an existing person to a group
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from sandbox import phones
-from sandbox.clock import Timeline, iso_many, iso_ms, mix_array
-from sandbox.ids import k_from_object_id, object_id_for, object_ids_for
-from sandbox.population import JUNK_PHONES, Person, Population
-from sandbox.providers.waabot.groups import SLOT_SHARES, Groups
-from sandbox.table import Table
+from crmsync.sandbox import phones
+from crmsync.sandbox.clock import Timeline, iso_many, iso_ms, mix_array
+from crmsync.sandbox.ids import k_from_object_id, object_id_for, object_ids_for
+from crmsync.sandbox.population import JUNK_PHONES, Person, Population
+from crmsync.sandbox.providers.waabot.groups import SLOT_SHARES, Groups
+from crmsync.sandbox.table import Table
 
 CONTACT_SALT = 0x6A0B_0010
 SECOND_RECORD_SHARE = 0.10

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.clock import BASE_START_MS, iso_ms, now_ms
-from sandbox.ids import object_id_for
+from crmsync.sandbox.clock import BASE_START_MS, iso_ms, now_ms
+from crmsync.sandbox.ids import object_id_for
 
 GROUP_SALT = 0x6A0B_0001
 CLIENT_SALT = 0x6A0B_0002

@@ -56,15 +56,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from sandbox.credentials import WHAUTOMATE_API_KEY
-from sandbox.provider import Provider
-from sandbox.providers.whautomate.churn import churn
-from sandbox.providers.whautomate.handlers import Handlers
-from sandbox.providers.whautomate.requests import guarded
-from sandbox.providers.whautomate.state import WhautomateState
+from crmsync.sandbox.credentials import WHAUTOMATE_API_KEY
+from crmsync.sandbox.provider import Provider
+from crmsync.sandbox.providers.whautomate.churn import churn
+from crmsync.sandbox.providers.whautomate.handlers import Handlers
+from crmsync.sandbox.providers.whautomate.requests import guarded
+from crmsync.sandbox.providers.whautomate.state import WhautomateState
 
 if TYPE_CHECKING:
-    from sandbox.world import World
+    from crmsync.sandbox.world import World
 
 
 class Whautomate(Provider):

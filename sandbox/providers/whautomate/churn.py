@@ -6,11 +6,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from sandbox.clock import iso_ms, now_ms
-from sandbox.population import Person, Population
-from sandbox.provider import pick_share
-from sandbox.providers.whautomate import records
-from sandbox.providers.whautomate.state import WhautomateState
+from crmsync.sandbox.clock import iso_ms, now_ms
+from crmsync.sandbox.population import Person, Population
+from crmsync.sandbox.provider import pick_share
+from crmsync.sandbox.providers.whautomate import records
+from crmsync.sandbox.providers.whautomate.state import WhautomateState
 
 Report = dict[str, dict[str, list[str]]]
 

@@ -8,15 +8,15 @@ import phonenumbers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sandbox.clock import iso_ms, now_ms
-from sandbox.population import Person, Population
-from sandbox.provider import Handler, Provider, page_response
-from sandbox.providers.whautomate.requests import (
+from crmsync.sandbox.clock import iso_ms, now_ms
+from crmsync.sandbox.population import Person, Population
+from crmsync.sandbox.provider import Handler, Provider, page_response
+from crmsync.sandbox.providers.whautomate.requests import (
     Rejected, contact_fields, contact_filters, listing, location_filter, not_found,
     search_text, segment_fields, tag_list, text_field, wanted_tags,
 )
-from sandbox.providers.whautomate.state import WhautomateState
-from sandbox.table import Table
+from crmsync.sandbox.providers.whautomate.state import WhautomateState
+from crmsync.sandbox.table import Table
 
 
 class Handlers:

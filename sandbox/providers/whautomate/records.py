@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from sandbox import phones
-from sandbox.clock import iso_ms, mix, mix_array
-from sandbox.population import Person
+from crmsync.sandbox import phones
+from crmsync.sandbox.clock import iso_ms, mix, mix_array
+from crmsync.sandbox.population import Person
 
 Record = dict[str, Any]
 

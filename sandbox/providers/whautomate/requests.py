@@ -14,9 +14,9 @@ import numpy as np
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from sandbox.provider import Handler
-from sandbox.providers.whautomate.records import STAGES, Record
-from sandbox.table import Table
+from crmsync.sandbox.provider import Handler
+from crmsync.sandbox.providers.whautomate.records import STAGES, Record
+from crmsync.sandbox.table import Table
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

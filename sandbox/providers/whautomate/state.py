@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.clock import BASE_END_MS, BASE_START_MS, Timeline, iso_many, iso_ms, mix, mix_array
-from sandbox.ids import k_from_object_id, object_id_for, object_ids_for
-from sandbox.population import Person, Population
-from sandbox.providers.whautomate import records
-from sandbox.providers.whautomate.records import Record
-from sandbox.streams import Streams
-from sandbox.table import Table
+from crmsync.sandbox.clock import BASE_END_MS, BASE_START_MS, Timeline, iso_many, iso_ms, mix, mix_array
+from crmsync.sandbox.ids import k_from_object_id, object_id_for, object_ids_for
+from crmsync.sandbox.population import Person, Population
+from crmsync.sandbox.providers.whautomate import records
+from crmsync.sandbox.providers.whautomate.records import Record
+from crmsync.sandbox.streams import Streams
+from crmsync.sandbox.table import Table
 
 CLIENT_SHARE = 30  # percent of the Whautomate people who are also clients
 

@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from crmsync.environment import temporary_environment
-from sandbox import credentials
+from crmsync.kernel.environment import temporary_environment
+from crmsync.sandbox import credentials
 
 START = "start"  # the value a bare `--sandbox` stands for
 
@@ -28,8 +28,8 @@ _SECRETS = {
 def sandbox_environment(url: str) -> dict[str, str]:
     """The environment variables that point every provider at the sandbox at `url`, with
     the settings a user would copy from their account (Chatman campaign ids)."""
-    from sandbox.providers import PROVIDER_CLASSES
-    from sandbox.providers.chatman import CAMPAIGN_IDS
+    from crmsync.sandbox.providers import PROVIDER_CLASSES
+    from crmsync.sandbox.providers.chatman import CAMPAIGN_IDS
 
     env = {}
     for cls in PROVIDER_CLASSES:
@@ -52,8 +52,8 @@ def linked_sandbox(option: str | None, seed: int = 7, contacts: int = 2000) -> I
     if option is None:
         yield None
         return
-    from sandbox.server import SandboxServer
-    from sandbox.world import World
+    from crmsync.sandbox.server import SandboxServer
+    from crmsync.sandbox.world import World
 
     server = SandboxServer(World(seed=seed, contacts=contacts)) if option == START else None
     url = server.start().url if server else option

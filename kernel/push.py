@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # only a type here; importing transforms at runtime is not needed
-    from transforms.segments import PushTarget
+    from crmsync.transforms.segments import PushTarget
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,89 @@
+"""The one way crmsync opens the warehouse, and the one way it asks which relations exist.
+
+`open_warehouse` is for commands that read or write an existing warehouse (transform, push,
+status, segments, benchmarks): a missing file or one another process is writing is one line.
+
+A sync opens it differently, outside dlt's loader, and keeps it open while providers sync
+side by side in one process. DuckDB shares one database instance between the connections
+of a process, but only when they open it with the same configuration (a read-only connection
+is refused while a loader of another provider holds the file open), and opening it while
+another thread closes the last connection races ("Unique file handle conflict"). So every
+sync-side connection (`connect`) opens the file plainly, as dlt's loader does (the process
+is the warehouse's one writer anyway), and a sync holds a `session` for its whole duration so
+the instance is never torn down and reopened under a neighbour.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from crmsync.kernel.errors import UserError
+
+_lock = threading.Lock()
+_sessions: dict[Path, tuple[duckdb.DuckDBPyConnection, int]] = {}
+
+
+def open_warehouse(warehouse: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A connection to an existing warehouse; one locked by another writer is a UserError."""
+    if not warehouse.exists():
+        raise UserError(f"no warehouse at {warehouse}; run crmsync sync first")
+    try:
+        return duckdb.connect(str(warehouse), read_only=read_only)
+    except duckdb.IOException as error:
+        raise UserError(f"{warehouse}: cannot open it ({first_line(error)}); "
+                        "is another crmsync command writing to it?") from None
+
+
+def relations(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> dict[str, str]:
+    """Every relation of the warehouse (or of one schema), `schema.name` (lower case) ->
+    "table" or "view"."""
+    rows = con.execute("SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE NOT temporary "
+                       "UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() "
+                       "WHERE NOT internal AND NOT temporary").fetchall()
+    return {f"{s}.{name}".lower(): kind for s, name, kind in rows if schema is None or s == schema}
+
+
+def tables_of(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    """The names of one schema's relations, without the schema."""
+    return {name.split(".", 1)[1] for name in relations(con, schema)}
+
+
+def first_line(error: BaseException) -> str:
+    """An error's first line (DuckDB's messages go on with hints and context)."""
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """A sync-side connection (see the module's docstring)."""
+    return duckdb.connect(str(warehouse))
+
+
+@contextmanager
+def session(warehouse: Path) -> Iterator[None]:
+    """Keep the warehouse's instance open until the outermost session of the process ends."""
+    key = warehouse.resolve()
+    with _lock:
+        held, users = _sessions.get(key, (None, 0))
+        _sessions[key] = (held or _open_first(warehouse), users + 1)
+    try:
+        yield
+    finally:
+        with _lock:
+            held, users = _sessions.pop(key)
+            if users > 1:
+                _sessions[key] = (held, users - 1)
+            else:
+                held.close()
+
+
+def _open_first(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        return connect(warehouse)
+    except duckdb.Error as error:
+        raise UserError(f"{warehouse}: cannot open the warehouse ({first_line(error)})") from None
