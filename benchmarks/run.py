@@ -26,7 +26,8 @@ from crmsync.benchmarks.sync_bench import (
     incremental_figures,
     rate_limited_figures,
 )
-from crmsync.pipelines.sync import available_providers
+from crmsync.benchmarks.transforms import measure_transforms
+from crmsync.sources import registry
 
 Progress = Callable[[str], None]
 
@@ -134,13 +135,6 @@ def _memory(sandboxes: _Sandboxes, contacts: int, work: Path, progress: Progress
 
 
 def _transforms(contacts: int, work: Path, progress: Progress) -> list[Figure]:
-    try:  # benchmarks/transforms.py is written by another helper (issue #7 item 4)
-        from crmsync.benchmarks.transforms import measure_transforms
-    except ModuleNotFoundError as missing:
-        if missing.name != "crmsync.benchmarks.transforms":
-            raise
-        progress("transforms: benchmarks/transforms.py does not exist yet; skipped")
-        return []
     events = contacts * EVENTS_PER_CONTACT
     progress(f"transforms: {contacts:,} contacts and {events:,} events")
     (work / "transforms").mkdir()
@@ -151,7 +145,7 @@ def _incremental(sandboxes: _Sandboxes, contacts: int, work: Path, progress: Pro
     """Item 3 for every provider: the listable ones at `contacts`, the per-person ones at most
     at PER_PERSON_MAX (with every provider synced in the same warehouse before them, as a run
     does: DM Champ looks up the people the others know)."""
-    providers = available_providers()
+    providers = list(registry.names())
     smaller = min(contacts, PER_PERSON_MAX)
     if smaller == contacts:
         yield from incremental_figures(sandboxes.at(contacts), providers, providers, work / "incremental", progress)

@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dlt
-import duckdb
-
 from crmsync.benchmarks import declarative, floor
 from crmsync.benchmarks.endpoints import PAGED_APIS
 from crmsync.benchmarks.figures import Figure, at_least, at_most, reported
 from crmsync.benchmarks.sandbox_process import SandboxProcess
 from crmsync.kernel.environment import temporary_environment
-from crmsync.sandbox.link import sandbox_environment
+from crmsync.kernel.warehouse import open_warehouse, tables_of
 from crmsync.pipelines.sync import ProviderResult, pipelines_dir, sync_provider
+from crmsync.sandbox.link import sandbox_environment
 from crmsync.sources.common.config import provider_settings
 
 Progress = Callable[[str], None]
@@ -170,9 +169,8 @@ def rate_limited_figures(sandbox: SandboxProcess, provider: str, unthrottled: Me
 
 def _missing_rows(sandbox: SandboxProcess, provider: str, warehouse: Path) -> int:
     truth = sandbox.truth_counts()[provider]
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = {t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [f"raw_{provider}"]).fetchall()}
+    with open_warehouse(warehouse, read_only=True) as con:
+        tables = tables_of(con, f"raw_{provider}")
         loaded = {t: con.execute(f'SELECT count(*) FROM "raw_{provider}"."{t}"').fetchone()[0]
                   for t in truth if t in tables}
     return sum(abs(n - loaded.get(table, 0)) for table, n in truth.items())

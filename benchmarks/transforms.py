@@ -51,11 +51,11 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
-
 from crmsync.benchmarks.figures import Figure, at_most, reported
 from crmsync.kernel.environment import temporary_environment
-from crmsync.sandbox.link import sandbox_environment
+from crmsync.kernel.warehouse import open_warehouse
 from crmsync.pipelines.sync import sync
+from crmsync.sandbox.link import sandbox_environment
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import World
 from crmsync.transforms.checks import check_sql, columns_test, quote, relation
@@ -147,7 +147,7 @@ def synthesise(template: Path, warehouse: Path, contacts: int, events: int) -> d
     """`warehouse`: `template` with `contacts` contacts and `events` events (see the module
     docstring); the rows of each scaled table, as counted there."""
     shutil.copyfile(template, warehouse)
-    with duckdb.connect(str(warehouse)) as con:
+    with open_warehouse(warehouse, read_only=False) as con:
         con.execute(f"ATTACH {literal_path(template)} AS template (READ_ONLY)")
         counts = table_rows(con, (*CONTACT_TABLES, *EVENT_TABLES), database="template")
         plan = spread(contacts, {t: counts[t] for t in CONTACT_TABLES}) | spread(events, {t: counts[t] for t in EVENT_TABLES})
@@ -192,7 +192,7 @@ def build_directly(warehouse: Path) -> float:
     data test the runner would run; its seconds."""
     models = discover_models(DEFAULT_ROOT)
     segments = load_segments(DEFAULT_ROOT / "segments")
-    with duckdb.connect(str(warehouse)) as con:
+    with open_warehouse(warehouse, read_only=False) as con:
         register_functions(con)
         for name in build_order(models):
             model = models[name]

@@ -12,12 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
-from prefect.context import get_run_context
-from prefect.futures import PrefectFuture
-from prefect.states import Completed, Failed, State
-
 from crmsync.flows import ops
 from crmsync.flows.dlt_logging import dlt_logs_to
 from crmsync.flows.overlap import RunInProgress, acquire, release
@@ -26,10 +20,8 @@ from crmsync.flows.settings import FlowSettings, flow_settings
 from crmsync.flows.steps import (
     PushFailed,
     TransformFailed,
-    full_scan_environment,
     push_task,
     sync_task,
-    sync_waves,
     transform_task,
 )
 from crmsync.flows.summary import (
@@ -44,9 +36,15 @@ from crmsync.flows.summary import (
     segment_figures,
     table_rows,
 )
-from crmsync.pipelines.sync import ProviderResult, available_providers
 from crmsync.kernel.warehouse import session as warehouse_session
+from crmsync.pipelines.sync import ProviderResult
+from crmsync.sources import registry
 from crmsync.transforms.runner import DEFAULT_ROOT
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+from prefect.context import get_run_context
+from prefect.futures import PrefectFuture
+from prefect.states import Completed, Failed, State
 
 SYNC_FLOW = "crmsync-sync"
 FULL_SCAN_FLOW = "crmsync-full-scan"
@@ -59,15 +57,16 @@ def outcome(future: PrefectFuture) -> Any:
     return future.state.result(raise_on_failure=False)
 
 
-def sync_all(providers: list[str], warehouse: Path, settings: FlowSettings) -> dict[str, ProviderResult]:
-    """Each provider's task, wave by wave (flows.steps.sync_waves); a failure is kept as the
+def sync_all(providers: list[str], warehouse: Path, settings: FlowSettings,
+             full_scan: bool = False) -> dict[str, ProviderResult]:
+    """Each provider's task, wave by wave (registry.sync_waves); a failure is kept as the
     provider's result and the next provider still runs."""
     task = sync_task.with_options(retries=settings.retries, retry_delay_seconds=settings.retry_delay_seconds,
                                   retry_condition_fn=retry_condition)
     results: dict[str, ProviderResult] = {}
     with warehouse_session(warehouse):
-        for wave in sync_waves(providers):
-            futures = {p: task.submit(p, warehouse) for p in wave}
+        for wave in registry.sync_waves(providers):
+            futures = {p: task.submit(p, warehouse, full_scan) for p in wave}
             for provider, future in futures.items():
                 value = outcome(future)
                 if isinstance(value, ProviderSyncFailed):
@@ -75,7 +74,7 @@ def sync_all(providers: list[str], warehouse: Path, settings: FlowSettings) -> d
                 elif isinstance(value, BaseException):  # the task crashed outside sync_provider
                     value = ProviderResult(status="failed", error=f"{type(value).__name__}: {value}")
                 results[provider] = value
-    return {p: results[p] for p in providers}  # PROVIDERS order, whatever order they finished in
+    return {p: results[p] for p in providers}  # the order asked, whatever order they finished in
 
 
 def transform_step(summary: RunSummary, warehouse: Path, root: Path, settings: FlowSettings) -> None:
@@ -137,8 +136,8 @@ def run_job(flow_name: str, warehouse: Path, push_enabled: bool = True, provider
         return summary
     try:
         root = transforms or DEFAULT_ROOT
-        with dlt_logs_to(logger), full_scan_environment(full_scan):
-            summary.providers = sync_all(providers or available_providers(), warehouse, settings)
+        with dlt_logs_to(logger):
+            summary.providers = sync_all(providers or list(registry.names()), warehouse, settings, full_scan)
             transform_step(summary, warehouse, root, settings)
             push_step(summary, warehouse, root, push_enabled)
         summary.state, summary.reason = run_state(summary)

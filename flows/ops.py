@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from crmsync.flows.summary import RunSummary
+from crmsync.kernel.warehouse import connect
 
 SQL = Path(__file__).parent / "sql"
 
@@ -48,7 +47,7 @@ def sync_run_rows(summary: RunSummary) -> list[tuple[Any, ...]]:
 def write_sync_run(warehouse: Path, summary: RunSummary) -> int:
     """Append the run's rows in one transaction; returns how many."""
     rows = sync_run_rows(summary)
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(warehouse) as con:
         con.execute(sql("sync_runs_table"))
         con.execute("BEGIN")
         con.executemany(sql("sync_runs_insert"), rows)

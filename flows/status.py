@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
-from crmsync.kernel.errors import UserError
 from crmsync.flows.ops import sql
+from crmsync.kernel.warehouse import open_warehouse, relations
 
 
 @dataclass
@@ -30,11 +29,6 @@ class Status:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {f"{s}.{t}" for s, t in con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
 
 
 def records(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
@@ -55,25 +49,12 @@ def raw_row_counts(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str
     return counts
 
 
-def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection; while a run in another process writes, DuckDB refuses it."""
-    try:
-        return duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException as error:
-        raise UserError(f"{warehouse}: a run is writing to it right now ({first_line(error)}); "
-                        "try again when it ends") from None
-
-
-def first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
-
-
 def read_status(warehouse: Path) -> Status:
     status = Status(str(warehouse))
     if not warehouse.exists():
         return status
-    with open_read_only(warehouse) as con:
-        tables = existing_tables(con)
+    with open_warehouse(warehouse, read_only=True) as con:
+        tables = set(relations(con))
         if "ops.sync_runs" in tables:
             status.last_runs = records(con, sql("status_last_runs"))
             status.freshness = records(con, sql("status_freshness"))

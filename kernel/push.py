@@ -1,6 +1,6 @@
 """The interface between the push engine (pipelines/push.py) and each provider's push client.
 
-Each provider has `sources/<provider>/push.py` with `push_client(settings, run) -> PushClient`.
+Each provider's descriptor names its `push_client(settings, run) -> PushClient`.
 The engine computes who must go in and out of a target; the client only talks to the
 provider. `add`/`remove` are idempotent (an add of a member already in is "ok", a remove of
 one already out is "ok"), so a push killed at any point and run again ends exactly equal.
@@ -8,11 +8,23 @@ one already out is "ok"), so a push killed at any point and run again ends exact
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from typing import Protocol
 
-if TYPE_CHECKING:  # only a type here; importing transforms at runtime is not needed
-    from crmsync.transforms.segments import PushTarget
+
+@dataclass(frozen=True)
+class PushTarget:
+    """Where a segment goes in one provider, as its segment header names it."""
+
+    provider: str
+    kind: str  # the provider's PushRule.kind: segment, list, tag, group
+    name: str  # the Chatman segment, DM Champ list id, tag or group title
+    bare: bool = field(default=False, compare=False)  # named by a bare id, not a quoted name
+
+    def __str__(self) -> str:
+        """As the header line writes it: `chatman segment "High value"`, `dmchamp list list_x`."""
+        name = self.name if self.bare else f'"{self.name}"'
+        return f"{self.provider} {self.kind} {name}"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-
 from crmsync.kernel.errors import UserError
 
 _lock = threading.Lock()

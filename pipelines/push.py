@@ -22,7 +22,6 @@ from the main thread; the batches' HTTP calls run in a thread pool.
 
 from __future__ import annotations
 
-import importlib
 import re
 import time
 import uuid
@@ -37,30 +36,19 @@ from typing import Any
 import dlt
 import duckdb
 import pyarrow as pa
-
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.push import Member, Outcome, PushClient, PushTarget
 from crmsync.kernel.warehouse import open_warehouse, relations
-from crmsync.sources import PROVIDERS
+from crmsync.sources import registry
 from crmsync.sources.common.config import provider_settings
 from crmsync.sources.common.http import AuthError, RequestFailed
-from crmsync.kernel.push import Member, Outcome, PushClient
 from crmsync.sources.common.run import SyncRun
 from crmsync.transforms.runner import DEFAULT_ROOT
-from crmsync.transforms.segments import PushTarget, Segment, load_segments
+from crmsync.transforms.segments import Segment, load_segments
 
 SQL = Path(__file__).parent / "sql"
 SAMPLE = 5  # members shown per change in a dry run, rejection reasons kept per target
 DEFAULT_MAX_REMOVAL_SHARE = 0.5
-# Where a person unknown to the provider can still be pushed, because the push creates what
-# holds the membership (CONTRACT.md "Push-back"): DM Champ creates the contact, a Waabot
-# group membership is a contact record created in the group. Elsewhere the membership is on
-# a contact the provider already has.
-CREATES_CONTACTS = frozenset({"dmchamp", "waabot"})
-# Where each sync lists everything the provider holds (Waabot: every record, every run), so a
-# record the push made that the next sync did not see was deleted before it could: the
-# membership is gone. DM Champ cannot be listed: a contact the push created stays trusted
-# until its sync looks it up.
-SYNC_LISTS_ALL = frozenset({"waabot"})
 
 
 @dataclass
@@ -167,7 +155,7 @@ def push(warehouse: Path, segments: list[str] | None = None, providers: list[str
             if not dry_run:
                 finish_run(con, result)
     # In segment file order, providers in sync order, whatever order they ran in.
-    result.segments = {s.name: {p: result.segments[s.name][p] for p in PROVIDERS if p in result.segments[s.name]}
+    result.segments = {s.name: {p: result.segments[s.name][p] for p in registry.names() if p in result.segments[s.name]}
                        for s in chosen if s.name in result.segments}
     return result
 
@@ -178,9 +166,9 @@ def choose(all_segments: list[Segment], names: list[str] | None, providers: list
     unknown = [n for n in names or [] if n not in known]
     if unknown:
         raise UserError(f"unknown segment(s) {', '.join(unknown)}; known: {', '.join(known) or 'none'}")
-    bad = [p for p in providers or [] if p not in PROVIDERS]
+    bad = [p for p in providers or [] if p not in registry.names()]
     if bad:
-        raise UserError(f"unknown provider(s) {', '.join(bad)}; known: {', '.join(PROVIDERS)}")
+        raise UserError(f"unknown provider(s) {', '.join(bad)}; known: {', '.join(registry.names())}")
     picked = [known[n] for n in dict.fromkeys(names)] if names else all_segments
     if providers:
         picked = [Segment(s.name, s.description, {p: t for p, t in s.push.items() if p in providers}, s.path, s.sql)
@@ -189,7 +177,7 @@ def choose(all_segments: list[Segment], names: list[str] | None, providers: list
 
 
 def providers_of(segments: list[Segment]) -> list[str]:
-    return [p for p in PROVIDERS if any(p in s.push for s in segments)]
+    return [p for p in registry.names() if any(p in s.push for s in segments)]
 
 
 def max_removal_share() -> float:
@@ -236,13 +224,10 @@ def push_provider(con: duckdb.DuckDBPyConnection, warehouse: Path, provider: str
 
 
 def load_client(provider: str, run: SyncRun) -> PushClient:
-    try:
-        module = importlib.import_module(f"crmsync.sources.{provider}.push")
-    except ModuleNotFoundError as error:
-        if error.name != f"crmsync.sources.{provider}.push":
-            raise
-        raise UserError(f"{provider}: no push client yet") from None
-    return module.push_client(provider_settings(provider), run)
+    described = registry.provider(provider)
+    if described.push_client is None:
+        raise UserError(f"{provider}: crmsync cannot push there")
+    return described.push_client(provider_settings(provider), run)
 
 
 def push_target(con: duckdb.DuckDBPyConnection, client: PushClient, segment: str, target: PushTarget,
@@ -289,7 +274,10 @@ def diff(con: duckdb.DuckDBPyConnection, provider: str, segment: str, target_id:
     if target_id is not None and "ops.push_state" in relations(con):
         execute(con, "push_held", provider=provider, segment=segment, target_id=target_id,
                 listed_at=listed_at(con, provider))
-    execute(con, "push_desired", provider=provider, segment=segment, creates=provider in CREATES_CONTACTS)
+    # A person the provider does not hold can be pushed only where the push creates what holds
+    # the membership (CONTRACT.md "Push-back"); elsewhere it goes on a contact it has.
+    creates = registry.provider(provider).push.creates_contacts
+    execute(con, "push_desired", provider=provider, segment=segment, creates=creates)
     adds = [Member(*row) for row in execute(con, "push_adds").fetchall()]
     removes, records, memberships = [], [], []
     for person_id, contact_id, record_id, membership, phone, email, name in execute(con, "push_removes").fetchall():
@@ -308,9 +296,11 @@ def diff(con: duckdb.DuckDBPyConnection, provider: str, segment: str, target_id:
 
 def listed_at(con: duckdb.DuckDBPyConnection, provider: str) -> datetime | None:
     """When the provider's latest sync that lists everything completed (None: never, or its
-    sync does not list everything)."""
+    sync does not list everything). A record the push made that a later complete listing did
+    not show was deleted there: the membership is gone. Elsewhere (DM Champ cannot be listed)
+    a record the push made stays trusted until a sync looks it up."""
     dataset = f"raw_{provider}"
-    if provider not in SYNC_LISTS_ALL or f"{dataset}._dlt_loads" not in relations(con):
+    if not registry.provider(provider).lists_everything or f"{dataset}._dlt_loads" not in relations(con):
         return None
     return con.execute(sql("push_listed_at").format(dataset=dataset)).fetchone()[0]
 

@@ -7,7 +7,6 @@ that fails is reported and the others still run.
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from collections.abc import Callable
@@ -17,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.pipeline import LoadInfo
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
-
 from crmsync.kernel.errors import UserError
-from crmsync.sources import PROVIDERS
+from crmsync.kernel.warehouse import connect as warehouse_connection
+from crmsync.kernel.warehouse import session as warehouse_session
+from crmsync.kernel.warehouse import tables_of
+from crmsync.sources import registry
 from crmsync.sources.common.config import provider_settings
 from crmsync.sources.common.http import RequestFailed
 from crmsync.sources.common.run import SyncRun
-from crmsync.kernel.warehouse import connect as warehouse_connection
-from crmsync.kernel.warehouse import session as warehouse_session
+from dlt.common.pipeline import LoadInfo
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 MARK_DELETED_SQL = (Path(__file__).parent / "sql" / "mark_deleted.sql").read_text()
 
@@ -55,36 +54,29 @@ def pipelines_dir(warehouse: Path) -> Path:
     return Path(configured) if configured else warehouse.parent / f".{warehouse.name}.pipelines"
 
 
-def available_providers() -> list[str]:
-    """The providers whose source exists so far (issue #3 brings the rest)."""
-    return [p for p in PROVIDERS if hasattr(importlib.import_module(f"crmsync.sources.{p}"), "build_source")]
-
-
 def sync(providers: list[str] | None, warehouse: Path, full_refresh: bool = False,
          progress: Progress | None = None) -> dict[str, ProviderResult]:
-    """Sync each provider (every available one by default); one failing does not stop the
+    """Sync each provider (every registered one by default); one failing does not stop the
     others."""
-    chosen = providers or available_providers()
+    chosen = providers or list(registry.names())
     for provider in chosen:
-        if provider not in PROVIDERS:
-            raise UserError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
-        if provider not in available_providers():
-            raise UserError(f"{provider}: no source yet (issue #3)")
+        registry.provider(provider)  # an unknown name is a UserError before anything runs
     with warehouse_session(warehouse):
         return {p: sync_provider(p, warehouse, full_refresh, progress) for p in chosen}
 
 
 def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
-                  progress: Progress | None = None) -> ProviderResult:
+                  progress: Progress | None = None, full_scan: bool = False) -> ProviderResult:
+    """One provider's sync; `full_scan` makes its run scan everything (its descriptor's
+    full_scan settings), as the nightly flow does."""
     started = time.monotonic()
     result = ProviderResult()
     run = SyncRun(warehouse=warehouse,
                   on_rows=(lambda table, rows: progress(provider, table, rows)) if progress else None)
     try:
         with warehouse_session(warehouse):  # see sources/common/warehouse.py
-            settings = provider_settings(provider)
-            module = importlib.import_module(f"crmsync.sources.{provider}")
-            source = module.build_source(settings, run)
+            settings = provider_settings(provider, full_scan)
+            source = registry.provider(provider).build_source(settings, run)
             pipeline = dlt.pipeline(
                 pipeline_name=f"crmsync_{provider}",
                 destination=warehouse_destination(warehouse),
@@ -142,8 +134,7 @@ def mark_deleted(warehouse: Path, dataset: str, run: SyncRun) -> dict[str, int]:
     noticed_at = datetime.now(timezone.utc)
     marked = {}
     with warehouse_connection(warehouse) as con:
-        existing = {t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [dataset]).fetchall()}
+        existing = tables_of(con, dataset)
         for scan in scans:
             if scan.table not in existing:  # nothing was ever loaded: nothing to mark
                 continue

@@ -7,41 +7,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from crmsync.kernel.environment import temporary_environment
-from crmsync.sandbox import credentials
 
 START = "start"  # the value a bare `--sandbox` stands for
 
-_SECRETS = {
-    "chatman": {"api_key": credentials.CHATMAN_API_KEY},
-    "dmchamp": {"api_key": credentials.DMCHAMP_API_KEY},
-    "whautomate": {"api_key": credentials.WHAUTOMATE_API_KEY},
-    "waabot": {
-        "email": credentials.WAABOT_EMAIL,
-        "password": credentials.WAABOT_PASSWORD,
-        "session_id": credentials.WAABOT_SESSION_ID,
-        "access_token": credentials.WAABOT_INSTANCE_TOKEN,
-    },
-    "chatrace": {"access_token": credentials.CHATRACE_TOKEN},
-}
-
-
 def sandbox_environment(url: str) -> dict[str, str]:
-    """The environment variables that point every provider at the sandbox at `url`, with
-    the settings a user would copy from their account (Chatman campaign ids)."""
-    from crmsync.sandbox.providers import PROVIDER_CLASSES
-    from crmsync.sandbox.providers.chatman import CAMPAIGN_IDS
+    """The environment variables that point every emulated provider at the sandbox at `url`,
+    with the credentials it accepts and the settings a user would copy from their account
+    (Chatman campaign ids)."""
+    from crmsync.sandbox.providers import emulator_classes
 
     env = {}
-    for cls in PROVIDER_CLASSES:
+    for cls in emulator_classes():
         section = f"SOURCES__{cls.name.upper()}__"
         env[section + "BASE_URL"] = url.rstrip("/") + cls.prefix
-        for key, value in _SECRETS[cls.name].items():
-            env[section + key.upper()] = value
+        for key, value in {**cls.credentials, **cls.account_settings}.items():
+            env[section + key.upper()] = value if isinstance(value, str) else json.dumps(value)
         # The sandbox has no rate limit unless asked for one (then it answers 429s, which
         # crmsync honours): no pacing (a fixed rate spaces out Whautomate's one request per
         # contact: 1,000/s cost 4-11% at 20,000 contacts).
         env[section + "REQUESTS_PER_SECOND"] = "0"
-    env["SOURCES__CHATMAN__CAMPAIGN_IDS"] = json.dumps(list(CAMPAIGN_IDS))
     return env
 
 

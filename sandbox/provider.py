@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -35,6 +34,8 @@ class Provider:
 
     name: str
     prefix: str  # where the provider is mounted, e.g. "/chatman/v1/public-apis"
+    credentials: dict[str, str] = {}  # setting -> the value this sandbox accepts
+    account_settings: dict[str, Any] = {}  # settings a user copies from their account
 
     def __init__(self, world: World) -> None:
         self.world = world

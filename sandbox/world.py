@@ -1,4 +1,4 @@
-"""All five providers over one population: the sandbox's whole state."""
+"""Every emulated provider over one population: the sandbox's whole state."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ EMAIL_PROVIDERS = ("chatman", "whautomate", "chatrace")
 
 class World:
     def __init__(self, seed: int = 7, contacts: int = 2000) -> None:
-        from crmsync.sandbox.providers import PROVIDER_CLASSES
+        from crmsync.sandbox.providers import emulator_classes
 
         self.seed = seed
         self.population = Population(seed, contacts)
         self.providers: dict[str, Provider] = {}
-        for cls in PROVIDER_CLASSES:
+        for cls in emulator_classes():
             self.providers[cls.name] = cls(self)
 
     def truth(self) -> dict:

@@ -17,9 +17,9 @@ import duckdb
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
-from duckdb.sqltypes import VARCHAR
-
 from crmsync.kernel.phones import to_e164
+from crmsync.kernel.warehouse import relations
+from duckdb.sqltypes import VARCHAR
 
 DEFAULT_REGION_KEY = "transform.default_region"  # env TRANSFORM__DEFAULT_REGION
 SQL = Path(__file__).parent / "sql"
@@ -79,10 +79,8 @@ class PhoneNumbers:
 
 def load_phone_numbers(con: duckdb.DuckDBPyConnection, default: str | None) -> PhoneNumbers:
     """The answers this warehouse keeps for `default` and this phonenumbers version."""
-    exists = con.execute("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'phone_e164'"
-                         ).fetchall()
     known: dict[tuple[str, str], str | None] = {}
-    if exists:
+    if PHONE_TABLE in relations(con):
         rows = con.execute(sql_file("phone_load"), {"region": default or "", "library": phonenumbers.__version__})
         known = {(raw, code): e164 for raw, code, e164 in rows.fetchall()}
     return PhoneNumbers(default, known)

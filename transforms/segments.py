@@ -32,34 +32,19 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
 from crmsync.kernel.errors import UserError
-from crmsync.transforms.checks import literal, quote
+from crmsync.kernel.push import PushTarget
 from crmsync.kernel.warehouse import open_warehouse, relations
+from crmsync.sources import registry
+from crmsync.transforms.checks import literal, quote
 from crmsync.transforms.models import parse_select, read_header
 
 SQL = Path(__file__).parent / "sql"
-PUSH_KINDS = {"chatman": "segment", "dmchamp": "list", "whautomate": "tag", "waabot": "group",
-              "chatrace": "tag"}
-PUSH_FORMS = ('chatman segment "<name>"; dmchamp list <listId>; whautomate tag "<tag>"; '
-              'waabot group "<group title>"; chatrace tag "<tag>"')
-# DM Champ list ids are bare tokens; every other target is a quoted name.
+# A target is a quoted name, or a bare id where the provider's PushRule says so (DM Champ lists).
 PUSH_LINE = re.compile(r'(?P<provider>\w+)\s+(?P<kind>\w+)\s+(?:"(?P<quoted>[^"]+)"|(?P<bare>[^\s"]+))$')
 # No provider documents a limit; a longer name keeps its start and a hash of the whole, so
 # it stays the same every run and apart from other long names.
 MAX_TARGET_NAME = 100
-
-
-@dataclass(frozen=True)
-class PushTarget:
-    provider: str
-    kind: str  # segment (Chatman), list (DM Champ), tag (Whautomate, Chatrace), group (Waabot)
-    name: str  # the Chatman segment, DM Champ list id, tag or group title
-
-    def __str__(self) -> str:
-        """As the header line writes it: `chatman segment "High value"`, `dmchamp list list_x`."""
-        name = self.name if self.provider == "dmchamp" else f'"{self.name}"'
-        return f"{self.provider} {self.kind} {name}"
 
 
 @dataclass(frozen=True)
@@ -113,31 +98,31 @@ def require_distinct_targets(segments: list[Segment]) -> None:
     seen: dict[tuple[str, str], Segment] = {}
     for segment in segments:
         for provider, target in segment.push.items():
-            key = (provider, provider_key(provider, target.name))
+            key = (provider, registry.provider(provider).push.identity(target.name))
             if key in seen:
                 raise UserError(f"{segment.path} and {seen[key].path} push to the same {provider} "
                                 f"{target.kind} ({target} and {seen[key].push[provider]})")
             seen[key] = segment
 
 
-def provider_key(provider: str, name: str) -> str:
-    """What the provider tells targets apart by: Chatrace tag names ignore case; Whautomate
-    defines a tag by its canonical form (lower case, anything else than letters and digits as
-    one dash); the others compare names exactly."""
-    if provider == "chatrace":
-        return name.casefold()
-    if provider == "whautomate":
-        return re.sub(r"[\W_]+", "-", name.casefold()).strip("-")
-    return name
+def push_kinds() -> dict[str, str]:
+    """Provider -> the kind of target a segment header names there."""
+    return {p.name: p.push.kind for p in registry.providers() if p.push}
+
+
+def push_forms() -> str:
+    """How each provider's push line is written, for messages."""
+    return "; ".join(f"{p.name} {p.push.kind} " + ("<id>" if p.push.bare_id else '"<name>"')
+                     for p in registry.providers() if p.push)
 
 
 def target_name(provider: str, written: str) -> str:
     """The name sent to the provider, the same however the header was typed: Unicode NFC
     (a name typed on a Mac and one typed elsewhere are one name), control characters and runs
     of white space as one space, none at the ends; longer than MAX_TARGET_NAME, its start and
-    a hash of the whole. DM Champ list ids are ids: only NFC."""
+    a hash of the whole. Ids (DM Champ list ids) are ids: only NFC."""
     name = unicodedata.normalize("NFC", written)
-    if provider == "dmchamp":
+    if registry.provider(provider).push.bare_id:
         return name
     name = " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in name).split())
     if len(name) > MAX_TARGET_NAME:
@@ -166,15 +151,14 @@ def load_segment(path: Path) -> Segment:
 def parse_push(path: Path, line: str) -> PushTarget:
     """`chatman segment "Name"` -> PushTarget; anything else names the file and the line."""
     match = PUSH_LINE.match(line.strip())
-    expected = PUSH_KINDS.get(match.group("provider")) if match else None
+    rule = next((p.push for p in registry.providers() if match and p.name == match.group("provider")), None)
     quoted = match is not None and match.group("quoted") is not None
-    # Every target is a quoted name except DM Champ's, a bare list id.
-    if not match or match.group("kind") != expected or quoted == (match.group("provider") == "dmchamp"):
-        raise UserError(f"{path}: bad push line {line!r}; write one of: {PUSH_FORMS}")
+    if not match or rule is None or match.group("kind") != rule.kind or quoted == rule.bare_id:
+        raise UserError(f"{path}: bad push line {line!r}; write one of: {push_forms()}")
     name = target_name(match.group("provider"), match.group("quoted") or match.group("bare"))
     if not name:
         raise UserError(f"{path}: bad push line {line!r}: the name is empty")
-    return PushTarget(match.group("provider"), expected, name)
+    return PushTarget(match.group("provider"), rule.kind, name, bare=rule.bare_id)
 
 
 def build_segments(con: duckdb.DuckDBPyConnection, segments: list[Segment],

@@ -1,9 +1,22 @@
-"""One module per emulated provider."""
+"""One module per emulated provider; which ones the sandbox serves is the registry's word
+(each provider's descriptor names its emulator)."""
 
-from crmsync.sandbox.providers.chatman import Chatman
-from crmsync.sandbox.providers.chatrace import Chatrace
-from crmsync.sandbox.providers.dmchamp import DmChamp
-from crmsync.sandbox.providers.waabot import Waabot
-from crmsync.sandbox.providers.whautomate import Whautomate
+from __future__ import annotations
 
-PROVIDER_CLASSES = (Chatman, DmChamp, Whautomate, Waabot, Chatrace)
+import importlib
+
+from crmsync.sandbox.provider import Provider
+
+
+def emulator_classes() -> list[type[Provider]]:
+    """The emulator of every registered provider that has one, in registry order."""
+    # Here, not at the top: an emulator module alone (the sandbox's own process) need not
+    # load every source and dlt.
+    from crmsync.sources import registry
+
+    classes = []
+    for described in registry.providers():
+        if described.emulator:
+            module, _, name = described.emulator.partition(":")
+            classes.append(getattr(importlib.import_module(module), name))
+    return classes

@@ -53,16 +53,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import phonenumbers
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute
-
 from crmsync.sandbox.clock import BASE_END_MS, Timeline, iso_ms, mix, mix_array, now_ms
 from crmsync.sandbox.credentials import DMCHAMP_API_KEY
 from crmsync.sandbox.ids import k_from_object_id, object_id_for
 from crmsync.sandbox.population import FIRST_NAMES, LAST_NAMES, Person
 from crmsync.sandbox.provider import Provider, pick_share
 from crmsync.sandbox.table import Record, Table
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute
 
 if TYPE_CHECKING:
     from crmsync.sandbox.world import World
@@ -127,6 +126,7 @@ _MESSAGE_SLOTS = MAX_GENERATED_MESSAGES + 1
 class DmChamp(Provider):
     name = "dmchamp"
     prefix = "/dmchamp/v1"
+    credentials = {"api_key": DMCHAMP_API_KEY}
 
     def __init__(self, world: World) -> None:
         super().__init__(world)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import dlt
 import pyarrow as pa
-from dlt.sources import DltResource, DltSource
-
+from crmsync.kernel.provider import Provider, PushRule
 from crmsync.sources.chatman.helpers import (
     CAMPAIGN_EVENT_COLUMNS,
     CONTACT_COLUMNS,
@@ -31,6 +31,7 @@ from crmsync.sources.common.http import ApiClient
 from crmsync.sources.common.paging import cursor_pages
 from crmsync.sources.common.resources import ROWS_PER_ITEM, tables
 from crmsync.sources.common.run import SyncRun
+from dlt.sources import DltResource, DltSource
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
@@ -124,3 +125,21 @@ def chatman_source(
                  lambda: cursor_pages(api, "/journeys/", listing)),
         snapshot("custom_event_types", "event_name", EVENT_TYPE_COLUMNS, event_types),
     ]
+
+
+# The descriptor is made last: the push client module imports this package's api_client.
+from crmsync.sources.chatman import push  # noqa: E402
+from crmsync.sources.chatman.settings import SETTINGS  # noqa: E402
+
+HERE = Path(__file__).parent
+PROVIDER = Provider(
+    name="chatman",
+    settings=SETTINGS,
+    build_source=build_source,
+    push_client=push.push_client,
+    push=PushRule("segment"),
+    full_scan={"full_scan_hours": 0},  # the contacts' mode=all scan, which marks deletions
+    emulator="crmsync.sandbox.providers.chatman:Chatman",
+    staging=HERE / "staging",
+    known_people=HERE / "known_people.sql",
+)

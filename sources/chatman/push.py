@@ -17,12 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.push import Member, Outcome, PushTarget
 from crmsync.sources.chatman import api_client
 from crmsync.sources.common.http import ApiClient, RequestFailed
 from crmsync.sources.common.paging import cursor_pages
-from crmsync.kernel.push import Member, Outcome
 from crmsync.sources.common.run import SyncRun
-from crmsync.transforms.segments import PushTarget
 
 MAX_BATCH = 1000  # the API's limit on user_ids per subscribe/unsubscribe call
 UNKNOWN_USER = "Chatman does not know this user_id (deleted?)"

@@ -1,6 +1,6 @@
 """Chatman API settings (CONTRACT.md section 1). The host is per account: no default."""
 
-from crmsync.sources.common.config import Setting
+from crmsync.kernel.provider import Setting
 
 SETTINGS = (
     Setting("base_url"),  # https://<account-host>/v1/public-apis

@@ -61,13 +61,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.sources import DltResource, DltSource
-
+from crmsync.kernel.provider import Provider, PushRule
 from crmsync.sources.chatrace.helpers import (
     COMMENT_COLUMNS,
     CONTACT_COLUMNS,
@@ -99,6 +99,7 @@ from crmsync.sources.common.paging import fetch_each
 from crmsync.sources.common.records import Column, Shape
 from crmsync.sources.common.resources import require_keys, tables
 from crmsync.sources.common.run import SyncRun
+from dlt.sources import DltResource, DltSource
 
 
 @dataclass(frozen=True)
@@ -432,3 +433,22 @@ def _stamps(records: list[dict[str, Any]]) -> pa.Table:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+# The descriptor is made last: the push client module imports this package's api_client.
+from crmsync.sources.chatrace import push  # noqa: E402
+from crmsync.sources.chatrace.settings import SETTINGS  # noqa: E402
+
+HERE = Path(__file__).parent
+PROVIDER = Provider(
+    name="chatrace",
+    settings=SETTINGS,
+    build_source=build_source,
+    push_client=push.push_client,
+    push=PushRule("tag", identity=str.casefold),  # tag names ignore case
+    lookup=True,
+    full_scan={"comments_full_refresh_hours": 0},  # a new comment moves no opportunity
+    emulator="crmsync.sandbox.providers.chatrace:Chatrace",
+    staging=HERE / "staging",
+    known_people=HERE / "known_people.sql",
+)

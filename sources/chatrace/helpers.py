@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-
+from crmsync.kernel.phones import to_e164
+from crmsync.kernel.warehouse import connect as warehouse_connection
+from crmsync.kernel.warehouse import tables_of
 from crmsync.sources.common.http import ApiClient, RequestFailed
 from crmsync.sources.common.known_people import Person
 from crmsync.sources.common.paging import numbered_pages
-from crmsync.kernel.phones import to_e164
 from crmsync.sources.common.records import JSON_TEXT, Column
-from crmsync.kernel.warehouse import connect as warehouse_connection
 
 SQL_DIR = Path(__file__).resolve().parent
 
@@ -223,7 +223,7 @@ def read_previous(warehouse: Path, default_region: str | None) -> Previous:
     if not warehouse.exists():
         return previous
     with warehouse_connection(warehouse) as con:
-        previous.tables = {t for (t,) in con.execute(sql("tables")).fetchall()}
+        previous.tables = tables_of(con, "raw_chatrace")
         if "contacts" not in previous.tables:
             return previous
         previous.live_contacts = [int(i) for (i,) in con.execute(sql("live_contacts")).fetchall()]
@@ -241,7 +241,7 @@ def open_orders(warehouse: Path, final_statuses: Sequence[int]) -> list[tuple[st
     if not warehouse.exists():
         return []
     with warehouse_connection(warehouse) as con:
-        if "orders" not in {t for (t,) in con.execute(sql("tables")).fetchall()}:
+        if "orders" not in tables_of(con, "raw_chatrace"):
             return []
         rows = con.execute(sql("open_orders"), {"final": [int(s) for s in final_statuses]}).fetchall()
     return [(str(order_id), int(contact_id)) for order_id, contact_id in rows]
@@ -252,7 +252,7 @@ def loaded_comment_ids(warehouse: Path, opportunity_ids: Sequence[int]) -> pa.Ar
     if not warehouse.exists() or not opportunity_ids:
         return pa.array([], pa.int64())
     with warehouse_connection(warehouse) as con:
-        if "opportunity_comments" not in {t for (t,) in con.execute(sql("tables")).fetchall()}:
+        if "opportunity_comments" not in tables_of(con, "raw_chatrace"):
             return pa.array([], pa.int64())
         con.register("asked", pa.table({"opportunity_id": pa.array(opportunity_ids, pa.int64())}))
         found = con.sql(sql("loaded_comments")).to_arrow_table()

@@ -17,13 +17,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.push import Member, Outcome, PushTarget
 from crmsync.sources.chatrace import api_client
 from crmsync.sources.common.http import ApiClient, RequestFailed
-from crmsync.kernel.push import Member, Outcome
 from crmsync.sources.common.run import SyncRun
-from crmsync.transforms.segments import PushTarget
 
 
 class ChatracePush:

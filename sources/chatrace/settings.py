@@ -1,6 +1,6 @@
 """Chatrace API settings (CONTRACT.md section 5). White-label hosts differ: set base_url."""
 
-from crmsync.sources.common.config import Setting
+from crmsync.kernel.provider import Setting
 
 SETTINGS = (
     Setting("base_url", default="https://api.chatrace.com"),

@@ -7,32 +7,20 @@ Values come from `.dlt/config.toml`, `.dlt/secrets.toml` or environment variable
 from __future__ import annotations
 
 import difflib
-import importlib
 import os
 import tomllib
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import dlt
-
 from crmsync.kernel.errors import UserError
-from crmsync.sources import PROVIDERS
+from crmsync.kernel.provider import Setting
+from crmsync.sources import registry
 
 
 class ConfigError(UserError):
     """A setting is missing or wrong; the message is one line a user can act on."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    key: str
-    secret: bool = False
-    default: Any = None
-
-    def env_name(self, provider: str) -> str:
-        return f"SOURCES__{provider.upper()}__{self.key.upper()}"
 
 
 def resolve(provider: str, settings: tuple[Setting, ...]) -> dict[str, Any]:
@@ -88,13 +76,12 @@ def _refused(provider: str, setting: Setting, why: str) -> ConfigError:
 VALUE_CHECKS = {"base_url": require_http_url, "requests_per_second": require_rate}
 
 
-def provider_settings(provider: str) -> dict[str, Any]:
-    """The resolved settings of one provider, from its `sources/<provider>/settings.py`."""
-    return resolve(provider, settings_of(provider))
-
-
-def settings_of(provider: str) -> tuple[Setting, ...]:
-    return importlib.import_module(f"crmsync.sources.{provider}.settings").SETTINGS
+def provider_settings(provider: str, full_scan: bool = False) -> dict[str, Any]:
+    """The resolved settings of one provider (its descriptor's); with `full_scan`, the values
+    that make its run scan everything replace the configured ones."""
+    described = registry.provider(provider)
+    values = resolve(provider, described.settings)
+    return {**values, **described.full_scan} if full_scan else values
 
 
 def check_known_keys(other_sections: Mapping[str, Collection[str]]) -> None:
@@ -102,11 +89,11 @@ def check_known_keys(other_sections: Mapping[str, Collection[str]]) -> None:
     `other_sections` (section -> keys). dlt would ignore a misspelt key silently and the
     default would be used; the message names the key and where it is set, never its value.
     Nested tables (dlt's own per-resource sections) are not crmsync's and are left alone."""
-    known = {f"sources.{p}": {s.key for s in settings_of(p)} for p in PROVIDERS}
+    known = {f"sources.{p.name}": {s.key for s in p.settings} for p in registry.providers()}
     known.update({section: set(keys) for section, keys in other_sections.items()})
     for section, key, where in configured_keys(set(other_sections)):
         if section not in known:
-            raise ConfigError(f"unknown provider section {section} ({where}); providers: {', '.join(PROVIDERS)}")
+            raise ConfigError(f"unknown provider section {section} ({where}); providers: {', '.join(registry.names())}")
         if key not in known[section]:
             close = difflib.get_close_matches(key, known[section], n=1)
             hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(sorted(known[section]))}"

@@ -1,8 +1,9 @@
 """The phones and emails of the people already in the warehouse.
 
 DM Champ and Chatrace cannot be listed: they are read by looking up people the other
-providers brought in. Each provider that knows people has a `known_people.sql` selecting
-`phone_raw, calling_code, email` from its raw tables; the ones whose tables exist are used.
+providers brought in. Each provider that knows people names in its descriptor a
+`known_people` SQL file selecting `phone_raw, calling_code, email` from its raw tables; the
+ones whose contacts table exists are used.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pathlib import Path
 
 from crmsync.kernel.phones import to_e164
 from crmsync.kernel.warehouse import connect as warehouse_connection
-
-SOURCES_DIR = Path(__file__).resolve().parent.parent
+from crmsync.kernel.warehouse import relations
+from crmsync.sources import registry
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,12 @@ def known_people(warehouse: Path, default_region: str | None = None,
         return []
     people: set[KnownPerson] = set()
     with warehouse_connection(warehouse) as con:
-        tables = {f"{s}.{t}" for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
-        for sql_file in sorted(SOURCES_DIR.glob("*/known_people.sql")):
-            provider = sql_file.parent.name
-            if provider == exclude or f"raw_{provider}.contacts" not in tables:
+        tables = relations(con)
+        for provider in registry.providers():
+            if (provider.known_people is None or provider.name == exclude
+                    or f"raw_{provider.name}.contacts" not in tables):
                 continue
-            for phone_raw, calling_code, email in con.execute(sql_file.read_text()).fetchall():
+            for phone_raw, calling_code, email in con.execute(provider.known_people.read_text()).fetchall():
                 phone = to_e164(phone_raw, calling_code, default_region)
                 address = email.strip().lower() if email and "@" in email else None
                 if phone or address:

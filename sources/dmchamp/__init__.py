@@ -35,12 +35,12 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import dlt
 import pyarrow as pa
-from dlt.sources import DltResource, DltSource
-
+from crmsync.kernel.provider import Provider, PushRule
 from crmsync.sources.common.http import ApiClient
 from crmsync.sources.common.known_people import group_people, known_people
 from crmsync.sources.common.paging import fetch_each
@@ -58,6 +58,7 @@ from crmsync.sources.dmchamp.helpers import (
     read_previous,
     to_ask,
 )
+from dlt.sources import DltResource, DltSource
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
@@ -199,3 +200,22 @@ def _message_records(batch: list[tuple[str, Any]], problems: Any) -> list[dict[s
             continue
         records += [{**m, "contactId": contact_id} for m in body or () if isinstance(m, dict)]
     return records
+
+
+# The descriptor is made last: the push client module imports this package's api_client.
+from crmsync.sources.dmchamp import push  # noqa: E402
+from crmsync.sources.dmchamp.settings import SETTINGS  # noqa: E402
+
+HERE = Path(__file__).parent
+PROVIDER = Provider(
+    name="dmchamp",
+    settings=SETTINGS,
+    build_source=build_source,
+    push_client=push.push_client,
+    # Lists are named by their id; a push creates the contact of a person DM Champ lacks.
+    push=PushRule("list", bare_id=True, creates_contacts=True),
+    lookup=True,
+    after=("chatrace",),  # it looks up the people Chatrace brought in too
+    emulator="crmsync.sandbox.providers.dmchamp:DmChamp",
+    staging=HERE / "staging",
+)

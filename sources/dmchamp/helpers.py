@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-
+from crmsync.kernel.warehouse import connect as warehouse_connection
+from crmsync.kernel.warehouse import tables_of
 from crmsync.sources.common.cursor import Cursor
 from crmsync.sources.common.http import ApiClient, RequestFailed
 from crmsync.sources.common.known_people import Person
 from crmsync.sources.common.records import Column
-from crmsync.kernel.warehouse import connect as warehouse_connection
 
 SQL_DIR = Path(__file__).resolve().parent
 
@@ -72,8 +72,7 @@ def read_previous(warehouse: Path) -> Previous:
     if not warehouse.exists():
         return previous
     with warehouse_connection(warehouse) as con:
-        existing = {t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw_dmchamp'").fetchall()}
+        existing = tables_of(con, "raw_dmchamp")
         deleted_at: dict[str, datetime] = {}
         if "contacts" in existing:
             for contact_id, phone, email, deleted in con.execute(_sql("found_contacts")).fetchall():

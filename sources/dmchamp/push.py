@@ -22,13 +22,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.push import Member, Outcome, PushTarget
 from crmsync.sources.common.http import ApiClient
-from crmsync.kernel.push import Member, Outcome
 from crmsync.sources.common.run import SyncRun
 from crmsync.sources.dmchamp import api_client
-from crmsync.transforms.segments import PushTarget
 
 LIST_PATH = "/contacts/lists"
 

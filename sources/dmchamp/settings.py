@@ -1,6 +1,6 @@
 """DM Champ API settings (CONTRACT.md section 2)."""
 
-from crmsync.sources.common.config import Setting
+from crmsync.kernel.provider import Setting
 
 SETTINGS = (
     Setting("base_url", default="https://api.dmchamp.com/v1"),

@@ -39,12 +39,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import dlt
 import pyarrow as pa
-from dlt.sources import DltResource, DltSource
-
+from crmsync.kernel.provider import Provider, PushRule
 from crmsync.sources.common.cursor import Cursor
 from crmsync.sources.common.http import ApiClient
 from crmsync.sources.common.resources import tables
@@ -56,6 +56,7 @@ from crmsync.sources.waabot.helpers import (
     instance,
     open_session,
 )
+from dlt.sources import DltResource, DltSource
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
@@ -88,3 +89,22 @@ def waabot_source(api: ApiClient, run: SyncRun, credentials: Instance, lag_secon
                           fingerprints=fingerprints, deletable=True)
 
     return [contacts, contact_groups]
+
+
+# The descriptor is made last: the push client module imports this package's api_client.
+from crmsync.sources.waabot import push  # noqa: E402
+from crmsync.sources.waabot.settings import SETTINGS  # noqa: E402
+
+HERE = Path(__file__).parent
+PROVIDER = Provider(
+    name="waabot",
+    settings=SETTINGS,
+    build_source=build_source,
+    push_client=push.push_client,
+    # A group membership is a contact record created in the group: anyone can be pushed.
+    push=PushRule("group", creates_contacts=True),
+    lists_everything=True,  # one listing of every record, every run
+    emulator="crmsync.sandbox.providers.waabot:Waabot",
+    staging=HERE / "staging",
+    known_people=HERE / "known_people.sql",
+)

@@ -24,13 +24,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.push import Member, Outcome, PushTarget
 from crmsync.sources.common.http import ApiClient, RequestFailed
-from crmsync.kernel.push import Member, Outcome
 from crmsync.sources.common.run import SyncRun
 from crmsync.sources.waabot.helpers import Instance, instance, open_session
-from crmsync.transforms.segments import PushTarget
 
 ALREADY_IN_GROUP = "already exists in this group"
 _NON_DIGITS = re.compile(r"\D")

@@ -1,6 +1,6 @@
 """Waabot API settings (CONTRACT.md section 4)."""
 
-from crmsync.sources.common.config import Setting
+from crmsync.kernel.provider import Setting
 
 SETTINGS = (
     Setting("base_url", default="https://api.waabot.com/api/v1"),

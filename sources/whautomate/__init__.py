@@ -47,13 +47,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.sources import DltResource, DltSource
-
+from crmsync.kernel.provider import Provider, PushRule
 from crmsync.sources.common.cursor import scan_cursor
 from crmsync.sources.common.http import ApiClient
 from crmsync.sources.common.records import Column
@@ -74,6 +74,7 @@ from crmsync.sources.whautomate.helpers import (
     still_existing,
     unseen_ids,
 )
+from dlt.sources import DltResource, DltSource
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
@@ -162,3 +163,20 @@ def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency:
         scanned("contact_tags", "/contactTags", CONTACT_TAG_COLUMNS),
         scanned("segments", "/segments", SEGMENT_COLUMNS, stamped=False),  # no timestamps
     ]
+
+
+# The descriptor is made last: the push client module imports this package's api_client.
+from crmsync.sources.whautomate import push  # noqa: E402
+from crmsync.sources.whautomate.settings import SETTINGS  # noqa: E402
+
+HERE = Path(__file__).parent
+PROVIDER = Provider(
+    name="whautomate",
+    settings=SETTINGS,
+    build_source=build_source,
+    push_client=push.push_client,
+    push=PushRule("tag", identity=push.canonical_tag),
+    emulator="crmsync.sandbox.providers.whautomate:Whautomate",
+    staging=HERE / "staging",
+    known_people=HERE / "known_people.sql",
+)

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-
+from crmsync.kernel.warehouse import connect as warehouse_connection
+from crmsync.kernel.warehouse import tables_of
 from crmsync.sources.common.http import ApiClient, RequestFailed
 from crmsync.sources.common.paging import numbered_pages
 from crmsync.sources.common.records import JSON_TEXT, Column
 from crmsync.sources.common.scans import Scan
-from crmsync.kernel.warehouse import connect as warehouse_connection
 
 SQL_DIR = Path(__file__).resolve().parent
 
@@ -140,7 +140,7 @@ def loaded_message_ids(warehouse: Path, contact_ids: Sequence[str]) -> pa.Array:
     if not warehouse.exists() or not contact_ids:
         return pa.array([], pa.string())
     with warehouse_connection(warehouse) as con:
-        if not con.execute(_sql("messages_table_exists")).fetchall()[0][0]:
+        if "messages" not in tables_of(con, "raw_whautomate"):
             return pa.array([], pa.string())
         con.register("asked", pa.table({"contact_id": pa.array(contact_ids, pa.string())}))
         found = con.sql(_sql("loaded_messages")).to_arrow_table()

@@ -11,14 +11,20 @@ a contact that is gone carries no tag: ok.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
+from crmsync.kernel.push import Member, Outcome, PushTarget
 from crmsync.sources.common.http import ApiClient
-from crmsync.kernel.push import Member, Outcome
 from crmsync.sources.common.run import SyncRun
 from crmsync.sources.whautomate import api_client
-from crmsync.transforms.segments import PushTarget
+
+
+def canonical_tag(name: str) -> str:
+    """What Whautomate tells tags apart by: lower case, anything else than letters and digits
+    as one dash."""
+    return re.sub(r"[\W_]+", "-", name.casefold()).strip("-")
 
 
 class WhautomatePush:

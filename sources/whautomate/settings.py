@@ -1,6 +1,6 @@
 """Whautomate API settings (CONTRACT.md section 3). India accounts use api.in.whautomate.com."""
 
-from crmsync.sources.common.config import Setting
+from crmsync.kernel.provider import Setting
 
 SETTINGS = (
     Setting("base_url", default="https://api.whautomate.com/v1"),

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from crmsync.flows import steps
 from crmsync.flows.job import full_scan_flow, sync_flow
 from crmsync.flows.overlap import lock_path
@@ -91,11 +90,11 @@ def test_a_second_run_is_skipped_while_one_holds_the_warehouse(flow_env: Path) -
 def test_full_scan_flow_forces_the_scans_and_records_its_name(flow_env: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
-    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse: seen.append(
-        os.environ.get("SOURCES__CHATMAN__FULL_SCAN_HOURS")) or ProviderResult(read={"contacts": 1}))
+    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False: seen.append(
+        full_scan) or ProviderResult(read={"contacts": 1}))
     state = full_scan_flow(warehouse=str(flow_env), providers=["chatman"], push=False, return_state=True)
     summary = state.result(raise_on_failure=False)
-    assert seen == ["0"] and summary["flow"] == "crmsync-full-scan"
+    assert seen == [True] and summary["flow"] == "crmsync-full-scan"
     assert [r["flow"] for r in read_status(flow_env).last_runs] == ["crmsync-full-scan"]
 
 
@@ -103,9 +102,9 @@ def count_syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = steps.sync_provider
 
-    def counting(provider: str, warehouse: Path) -> ProviderResult:
+    def counting(provider: str, warehouse: Path, full_scan: bool = False) -> ProviderResult:
         calls.append(provider)
-        return real(provider, warehouse)
+        return real(provider, warehouse, full_scan=full_scan)
 
     monkeypatch.setattr(steps, "sync_provider", counting)
     return calls

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from crmsync.kernel.errors import UserError
 from crmsync.flows import serve as serve_module
 from crmsync.flows.settings import FlowSettings, flow_settings
-from crmsync.flows.steps import full_scan_environment, sync_waves
+from crmsync.kernel.errors import UserError
+from crmsync.sources.common.config import provider_settings
+from crmsync.sources.registry import sync_waves
 
 
 def test_settings_default_and_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,13 +30,14 @@ def test_listable_providers_together_then_the_lookups_in_order() -> None:
     assert sync_waves(["dmchamp", "waabot"]) == [["waabot"], ["dmchamp"]]
 
 
-def test_full_scan_environment_is_undone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SOURCES__CHATMAN__FULL_SCAN_HOURS", raising=False)
-    import os
-
-    with full_scan_environment(True):
-        assert os.environ["SOURCES__CHATMAN__FULL_SCAN_HOURS"] == "0"
-    assert "SOURCES__CHATMAN__FULL_SCAN_HOURS" not in os.environ
+def test_a_full_scan_replaces_the_configured_scan_spacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCES__CHATMAN__BASE_URL", "http://127.0.0.1:9/chatman")
+    monkeypatch.setenv("SOURCES__CHATMAN__API_KEY", "key")
+    monkeypatch.setenv("SOURCES__CHATMAN__FULL_SCAN_HOURS", "12")
+    assert provider_settings("chatman")["full_scan_hours"] == 12
+    assert provider_settings("chatman", full_scan=True)["full_scan_hours"] == 0
+    monkeypatch.setenv("SOURCES__CHATRACE__ACCESS_TOKEN", "token")
+    assert provider_settings("chatrace", full_scan=True)["comments_full_refresh_hours"] == 0
 
 
 def test_serve_uses_the_configured_crons_and_never_pauses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -9,14 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.push import Member, Outcome, PushClient, PushTarget
 from crmsync.sandbox.link import sandbox_environment
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sources.common.config import provider_settings
-from crmsync.kernel.push import Member, Outcome, PushClient
 from crmsync.sources.common.run import SyncRun
-from crmsync.transforms.segments import PushTarget
 
 PROVIDERS = ("chatman", "dmchamp", "whautomate", "waabot", "chatrace")
 # Where each provider's test segment goes: a name no generated target has.

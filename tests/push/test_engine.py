@@ -13,12 +13,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.push import Member, Outcome, PushTarget
 from crmsync.pipelines.push import push
 from crmsync.sources.common.http import AuthError, RequestFailed
-from crmsync.kernel.push import Member, Outcome
-from crmsync.transforms.segments import PushTarget
 
 SEGMENT_HEADER = """-- description: test segment
 -- push: chatman segment "Test"

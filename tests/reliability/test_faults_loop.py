@@ -7,20 +7,31 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from crmsync.sandbox.link import sandbox_environment
+from crmsync.kernel.push import PushTarget
 from crmsync.pipelines.sync import sync_provider
 from crmsync.sandbox.faults import Faults
+from crmsync.sandbox.link import sandbox_environment
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import World
 from crmsync.sources.common.config import provider_settings
 from crmsync.sources.common.run import SyncRun
 from crmsync.sources.waabot.push import push_client as waabot_push_client
+
 from tests.push.test_push_sandbox import TARGETS
-from tests.reliability.conftest import (PEOPLE, assert_pushed_once, assert_raw_equals_truth, injected,
-                                        no_faults, pushed, reset_stats, set_faults, synced, transformed,
-                                        waabot_api, waabot_groups)
-from crmsync.transforms.segments import PushTarget
+from tests.reliability.conftest import (
+    PEOPLE,
+    assert_pushed_once,
+    assert_raw_equals_truth,
+    injected,
+    no_faults,
+    pushed,
+    reset_stats,
+    set_faults,
+    synced,
+    transformed,
+    waabot_api,
+    waabot_groups,
+)
 
 # Fault settings -> the kind /_sandbox/stats counts them under.
 KINDS = {

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from crmsync.kernel.errors import UserError
 from crmsync.pipelines.push import push
 from crmsync.pipelines.sync import sync
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import World
+from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
+from crmsync.transforms.segments import MAX_TARGET_NAME, load_segments, push_kinds, target_name
+
 from tests.reliability.bad_input_fixtures import point_at
 from tests.reliability.conftest import waabot_groups
-from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
-from crmsync.transforms.segments import MAX_TARGET_NAME, PUSH_KINDS, load_segments, target_name
 
 LONG = "Customers who " + "really " * 60 + "buy"
 # Each provider's name as first typed, then as typed again for the second run.
@@ -34,7 +34,7 @@ TYPED = {
 
 
 def header(names: dict[str, str]) -> str:
-    return "".join(f'-- push: {p} {PUSH_KINDS[p]} "{n}"\n' for p, n in names.items())
+    return "".join(f'-- push: {p} {push_kinds()[p]} "{n}"\n' for p, n in names.items())
 
 
 def write_segments(folder: Path, run: int) -> None:
@@ -75,7 +75,7 @@ def test_long_names_stay_apart_and_list_ids_stay_as_written() -> None:
 def test_two_segments_on_one_target_are_refused(tmp_path: Path, provider: str, one: str, other: str) -> None:
     for name, target in (("a_first", one), ("b_second", other)):
         quoted = target if provider == "dmchamp" else f'"{target}"'
-        (tmp_path / f"{name}.sql").write_text(f"-- push: {provider} {PUSH_KINDS[provider]} {quoted}\n"
+        (tmp_path / f"{name}.sql").write_text(f"-- push: {provider} {push_kinds()[provider]} {quoted}\n"
                                               f"SELECT person_id FROM crm.people\n")
     with pytest.raises(UserError) as refused:
         load_segments(tmp_path)

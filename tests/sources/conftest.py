@@ -10,12 +10,12 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
-
-from crmsync.sandbox.link import sandbox_environment
 from crmsync.pipelines.sync import ProviderResult, sync_provider
+from crmsync.sandbox.link import sandbox_environment
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import World
-from crmsync.sources import PROVIDERS
+from crmsync.sources import registry
+
 from tests.conftest import PEOPLE, SEED
 
 SyncOnce = Callable[..., ProviderResult]
@@ -82,7 +82,7 @@ def no_duplicates(warehouse: Path) -> Callable[[str, str], None]:
 def fast(monkeypatch: pytest.MonkeyPatch) -> None:
     """The sandbox has no rate limit unless a test sets one: no provider waits for its
     account's rate."""
-    for provider in PROVIDERS:
+    for provider in registry.names():
         monkeypatch.setenv(f"SOURCES__{provider.upper()}__REQUESTS_PER_SECOND", "1000")
 
 

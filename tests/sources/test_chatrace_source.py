@@ -20,12 +20,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from crmsync.pipelines.sync import available_providers
 from crmsync.sandbox.credentials import CHATRACE_TOKEN
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import EMAIL_PROVIDERS
-from crmsync.sources import PROVIDERS, chatrace
+from crmsync.sources import chatrace, registry
+
 from tests.sources.conftest import (
     TEMPLATE_WAREHOUSE,
     Expected,
@@ -53,8 +52,8 @@ CHANGING = ("contacts", "opportunities", "opportunity_comments", "orders")
 
 def synced_providers() -> list[str]:
     """The providers whose people Chatrace looks up: those syncing before it."""
-    before = PROVIDERS[:PROVIDERS.index("chatrace")]
-    providers = [p for p in available_providers() if p in before]
+    before = registry.names()[:registry.names().index("chatrace")]
+    providers = [p for p in registry.names() if p in before]
     assert "chatman" in providers, providers
     return providers
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from crmsync.pipelines.sync import available_providers
 from crmsync.sandbox.credentials import DMCHAMP_API_KEY
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import EMAIL_PROVIDERS
+from crmsync.sources import registry
+
 from tests.sources.conftest import (
     TEMPLATE_WAREHOUSE,
     Expected,
@@ -42,7 +42,7 @@ def fast_clients(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def synced_providers() -> list[str]:
-    providers = [p for p in available_providers() if p != "dmchamp"]
+    providers = [p for p in registry.names() if p != "dmchamp"]
     assert "chatman" in providers, providers
     return providers
 

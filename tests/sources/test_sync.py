@@ -12,10 +12,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from crmsync.pipelines.sync import sync, sync_provider
 from crmsync.sandbox.server import SandboxServer
-from crmsync.sources import PROVIDERS
+from crmsync.sources import registry
+
 from tests.sources.conftest import churn, query, set_faults, truth
 
 
@@ -81,7 +81,7 @@ def test_one_provider_refusing_its_key_does_not_stop_the_others(
         warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCES__WHAUTOMATE__API_KEY", "wrong")
     results = sync(None, warehouse)
-    assert list(results) == list(PROVIDERS)
+    assert list(results) == list(registry.names())
     assert results["whautomate"].status == "failed"
     assert results["whautomate"].error == ("whautomate: the API refused the credentials (403); "
                                            "check sources.whautomate.api_key")

@@ -10,17 +10,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
 from crmsync.kernel.errors import UserError
-from tests.transforms.model_tree import load_raw, query, write_tree
+from crmsync.kernel.push import PushTarget
 from crmsync.transforms.runner import run_transforms
 from crmsync.transforms.segments import (
-    PUSH_KINDS,
-    PushTarget,
     load_segment,
+    push_kinds,
     segment_members,
     segment_overview,
 )
+
+from tests.transforms.model_tree import load_raw, query, write_tree
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 PEOPLE = {"p1": ("Ada Obi", "+2348031234567", "ada@x.io"), "p2": ("Bo Kim", None, "bo@x.io"),
@@ -89,7 +89,7 @@ def test_a_header_gives_description_and_push_targets_per_provider(root: Path) ->
 
     assert segment.name == "high" and segment.description == "Score of 10 or more"
     assert {p: str(t) for p, t in segment.push.items()} == {p: f"{p} {t}" for p, t in HIGH_PUSH.items()}
-    assert segment.push["dmchamp"] == PushTarget("dmchamp", PUSH_KINDS["dmchamp"], "list_high_value")
+    assert segment.push["dmchamp"] == PushTarget("dmchamp", push_kinds()["dmchamp"], "list_high_value")
     assert segment.push["chatman"].name == "High value"
 
 

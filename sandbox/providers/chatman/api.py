@@ -7,18 +7,23 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
-
 from crmsync.sandbox.credentials import CHATMAN_API_KEY
 from crmsync.sandbox.provider import Handler, Provider, page_response, pick_share
 from crmsync.sandbox.providers.chatman.contacts import Contacts, phone_fields, wa_id_of
 from crmsync.sandbox.providers.chatman.events import CAMPAIGN_IDS, CampaignEvents, TriggeredEvents
 from crmsync.sandbox.providers.chatman.paging import (
-    ApiError, choice_param, cursor_param, envelope, keyset, limit_param, time_param,
+    ApiError,
+    choice_param,
+    cursor_param,
+    envelope,
+    keyset,
+    limit_param,
+    time_param,
 )
 from crmsync.sandbox.providers.chatman.segments import SEGMENT_TYPES, Journeys, Segments
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 if TYPE_CHECKING:
     from crmsync.sandbox.world import World
@@ -31,6 +36,8 @@ MAX_WA_IDS = 100
 class Chatman(Provider):
     name = "chatman"
     prefix = "/chatman/v1/public-apis"
+    credentials = {"api_key": CHATMAN_API_KEY}
+    account_settings = {"campaign_ids": list(CAMPAIGN_IDS)}  # not discoverable: a user lists them
 
     def __init__(self, world: World) -> None:
         super().__init__(world)

@@ -6,12 +6,11 @@ import random
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from crmsync.sandbox.credentials import CHATRACE_TOKEN
+from crmsync.sandbox.provider import Handler, Provider
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
-
-from crmsync.sandbox.credentials import CHATRACE_TOKEN
-from crmsync.sandbox.provider import Handler, Provider
 
 from .catalog import BOT_FIELDS, PIPELINES
 from .churn import churn
@@ -34,6 +33,7 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 class Chatrace(Provider):
     name = "chatrace"
     prefix = "/chatrace"
+    credentials = {"access_token": CHATRACE_TOKEN}
 
     def __init__(self, world: World) -> None:
         super().__init__(world)

@@ -10,18 +10,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import BaseRoute, Route
-
 from crmsync.sandbox.clock import now_ms
-from crmsync.sandbox.credentials import (WAABOT_EMAIL, WAABOT_INSTANCE_TOKEN, WAABOT_PASSWORD,
-                                 WAABOT_SESSION_ID)
+from crmsync.sandbox.credentials import (
+    WAABOT_EMAIL,
+    WAABOT_INSTANCE_TOKEN,
+    WAABOT_PASSWORD,
+    WAABOT_SESSION_ID,
+)
 from crmsync.sandbox.provider import Handler, Provider
 from crmsync.sandbox.providers.waabot import tokens
 from crmsync.sandbox.providers.waabot.churn import churn
 from crmsync.sandbox.providers.waabot.contacts import ContactBook
 from crmsync.sandbox.providers.waabot.groups import ACCOUNT_CLIENT_ID, Groups
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
 
 if TYPE_CHECKING:
     from crmsync.sandbox.world import World
@@ -40,6 +43,8 @@ def envelope(message: str, data: Any, status: int = 200) -> Response:
 class Waabot(Provider):
     name = "waabot"
     prefix = "/waabot/api/v1"
+    credentials = {"email": WAABOT_EMAIL, "password": WAABOT_PASSWORD, "session_id": WAABOT_SESSION_ID,
+                   "access_token": WAABOT_INSTANCE_TOKEN}
 
     def __init__(self, world: World) -> None:
         super().__init__(world)

@@ -52,16 +52,15 @@ import random
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
-
 from crmsync.sandbox.credentials import WHAUTOMATE_API_KEY
 from crmsync.sandbox.provider import Provider
 from crmsync.sandbox.providers.whautomate.churn import churn
 from crmsync.sandbox.providers.whautomate.handlers import Handlers
 from crmsync.sandbox.providers.whautomate.requests import guarded
 from crmsync.sandbox.providers.whautomate.state import WhautomateState
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 
 if TYPE_CHECKING:
     from crmsync.sandbox.world import World
@@ -70,6 +69,7 @@ if TYPE_CHECKING:
 class Whautomate(Provider):
     name = "whautomate"
     prefix = "/whautomate/v1"
+    credentials = {"api_key": WHAUTOMATE_API_KEY}
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
