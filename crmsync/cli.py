@@ -20,7 +20,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-sandbox_app = typer.Typer(help="The provider sandbox: all five APIs emulated on loopback.",
+sandbox_app = typer.Typer(help="The provider sandbox: every provider's API emulated on loopback.",
                           no_args_is_help=True)
 segments_app = typer.Typer(help="Segments: list them, show their members.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")

@@ -1,6 +1,6 @@
 """Prefect flows: scheduled sync → transform → push (issue #6).
 
-job.py composes; the logic lives in plain functions: steps.py (tasks, provider order),
+job.py composes; the logic lives in plain functions: steps.py (the tasks; the provider order is the registry's),
 retry.py (which failures are transient), overlap.py (the lock beside the warehouse),
 summary.py (one run's figures), ops.py (ops.sync_runs), status.py (`crmsync status`),
 dlt_logging.py, settings.py (`[flow]`), serve.py and prefect_server.py (`crmsync serve`),
