@@ -57,12 +57,13 @@ comment edits, and the opportunities' custom field values (not in the read model
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dlt
 import pyarrow as pa
@@ -92,14 +93,17 @@ from crmsync.sources.chatrace.helpers import (
     order_record,
     read_previous,
 )
-from crmsync.sources.common.cursor import scan_cursor
+from crmsync.sources.common.cursor import Cursor, scan_cursor
 from crmsync.sources.common.http import ApiClient
 from crmsync.sources.common.known_people import group_people, known_people
 from crmsync.sources.common.paging import fetch_each
 from crmsync.sources.common.records import Column, Shape
 from crmsync.sources.common.resources import require_keys, tables
 from crmsync.sources.common.run import SyncRun
+from crmsync.sources.common.scans import Scan
 from dlt.sources import DltResource, DltSource
+
+Item = TypeVar("Item")  # what Reach.each asks about: a contact id, or an (order id, contact id)
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,7 @@ def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
                       tuple(int(s) for s in settings["final_order_statuses"]))
     reach = Reach(api, run, options, settings["default_region"] or None,
                   timedelta(hours=settings["recheck_missing_hours"]))
-    return chatrace_source(api, run, reach, options)
+    return chatrace_source(reach)
 
 
 def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
@@ -131,9 +135,31 @@ def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
 
 
 @dataclass
+class OpportunityRead:
+    """What the opportunities transformer keeps from its first page to ScanEnd (dlt calls a
+    transformer once per item)."""
+
+    cursor: Cursor
+    scan: Scan
+
+
+@dataclass
+class CommentRead:
+    """What the comments transformer keeps from its first page to ScanEnd."""
+
+    full: bool  # every opportunity's comments are read, not only the new or changed ones'
+    started: str  # when this read began: the next full read is due from here
+    existed: bool  # earlier runs loaded comments: look up which are loaded already
+    cursor: Cursor
+    scan: Scan
+
+
+@dataclass
 class Reach:
-    """What several resources of one run share: the pipelines, what earlier runs loaded, and
-    the contacts this run reaches (computed once, by whichever resource asks first)."""
+    """What the resources of one run share: the client, the run and its options, the
+    pipelines, what earlier runs loaded, the contacts this run reaches (each computed once, by
+    whichever resource asks first), and the reads the opportunity transformers carry from page
+    to page."""
 
     api: ApiClient
     run: SyncRun
@@ -146,6 +172,8 @@ class Reach:
     _open_orders: list[tuple[str, int]] | None = None
     refreshing: bool = False  # no state: the first run, or a full refresh
     found: dict[int, None] = field(default_factory=dict)  # contacts found by lookup this run
+    opportunity_read: OpportunityRead | None = None  # made on the listing's first item
+    comment_read: CommentRead | None = None  # made on the listing's first item
 
     def pipelines(self) -> list[dict[str, Any]]:
         if self._pipelines is None:
@@ -187,6 +215,15 @@ class Reach:
             self._contacts = list(ids)
         return self._contacts
 
+    def each(self, items: Sequence[Item],
+             path_of: Callable[[Item], str]) -> Iterator[list[tuple[Item, Any]]]:
+        """(item, answer, or None when Chatrace answers 404) for every item, one GET each,
+        `concurrency` in flight, `page_size` items a batch: how contacts, carts and orders are
+        read, since Chatrace lists none of them."""
+        with ThreadPoolExecutor(self.options.concurrency) as pool:
+            yield from fetch_each(pool, lambda item: self.api.get_json(path_of(item), accept=(404,)),
+                                  items, self.options.page_size)
+
     def _look_up_known_people(self, previous: Previous) -> dict[int, None]:
         state = dlt.current.source_state()
         missed: dict[str, str] = state.setdefault("missed", {})
@@ -212,191 +249,215 @@ class Reach:
 
 
 @dlt.source(name="chatrace", max_table_nesting=0)
-def chatrace_source(api: ApiClient, run: SyncRun, reach: Reach, options: Options) -> list[DltResource]:
-    shape, scans = run.shape, run.scans
-    page_size, concurrency = options.page_size, options.concurrency
-
-    def snapshot(name: str, key: str, columns: tuple[Column, ...],
-                 pages: Callable[[], Iterable[list[dict[str, Any]]]],
-                 primary_key: str | tuple[str, ...]) -> DltResource:
-        """Small listings with no timestamp: read whole each run, load what changed, mark what
-        vanished."""
-
-        def rows() -> Iterator[pa.Table]:
-            state = dlt.current.resource_state()
-            scan = scans.start(name, key)
-            for table in tables(pages(), shape(name, columns), key, scan=scan,
-                                fingerprints=state.setdefault("fingerprints", {}), deletable=True):
-                yield require_keys(table, primary_key)
-
-        return dlt.resource(rows, name=name, primary_key=primary_key, write_disposition="merge")
-
-    def per_pipeline(path: str, key: str) -> Iterator[list[dict[str, Any]]]:
-        for pipeline_id in reach.pipeline_ids():
-            body = api.get_json(path.format(pipeline_id))
-            yield [{**r, "pipeline_id": pipeline_id, key: f"{pipeline_id}:{r.get('id')}"}
-                   for r in data_of(body, path.format(pipeline_id))]
-
-    def account(path: str) -> Iterator[list[dict[str, Any]]]:
-        yield data_of(api.get_json(path), path)
-
+def chatrace_source(reach: Reach) -> list[DltResource]:
     # dlt runs resources round-robin, so nothing may wait for another resource to finish.
-    # The listing is read once, by this resource that is not loaded itself; the four loaded
-    # resources below are its transformers and see its pages in order, then ScanEnd, after
+    # The listing is read once, by a resource that is not loaded itself; the four loaded
+    # resources after it are its transformers and see its pages in order, then ScanEnd, after
     # which the reached contacts are known.
-    @dlt.resource(name="opportunity_listing", selected=False)
-    def opportunity_listing() -> Iterator[Page | ScanEnd]:
-        """Every opportunity page, then ScanEnd."""
-        started = time.monotonic()
-        end = ScanEnd()
-        for pipeline_id in reach.pipeline_ids():
-            path = f"/pipelines/{pipeline_id}/opportunities"
-            for records in offset_pages(api, path, page_size, concurrency):
-                page = Page(pipeline_id, [{**r, "pipeline_id": pipeline_id} for r in records])
-                end.opportunity_ids += [r["id"] for r in records if _is_int(r.get("id"))]
-                end.contact_ids.update(dict.fromkeys(
-                    r["contact_id"] for r in records if _is_int(r.get("contact_id"))))
-                yield page
-        end.seconds = round(time.monotonic() - started, 3)
-        yield end
+    listing = dlt.resource(opportunity_listing, name="opportunity_listing", selected=False)(reach)
 
-    opportunity_run: dict[str, Any] = {}  # this run's cursor and scan, made on the first page
-
-    @dlt.transformer(data_from=opportunity_listing, name="opportunities", primary_key="id",
-                     write_disposition="merge")
-    def opportunities(item: Page | ScanEnd) -> Iterator[pa.Table]:
-        state = dlt.current.resource_state()
-        if not opportunity_run:
-            opportunity_run.update(cursor=scan_cursor(state, options.lag_seconds),
-                                   scan=scans.start("opportunities", "id"))
-        cursor, scan = opportunity_run["cursor"], opportunity_run["scan"]
-        if isinstance(item, ScanEnd):
-            cursor.commit()
-            state["scan_seconds"] = item.seconds
-            scan.finish()
-            return
-        for table in tables([item.records], shape("opportunities", OPPORTUNITY_COLUMNS), "id",
-                            deletable=True):
-            scan.saw(table.column("id"))
-            table = cursor.new_rows(table)
-            if table.num_rows:
-                yield table
-
-    comments_run: dict[str, Any] = {}
-
-    @dlt.transformer(data_from=opportunity_listing, name="opportunity_comments", primary_key="id",
-                     write_disposition="merge")
-    def opportunity_comments(item: Page | ScanEnd) -> Iterator[pa.Table]:
-        state = dlt.current.resource_state()
-        if not comments_run:
-            last_full = state.get("last_full")
-            full = last_full is None or (datetime.now(timezone.utc) - datetime.fromisoformat(last_full)
-                                         >= options.comments_full_refresh)
-            # A full read sees every comment: it marks single ones deleted. Otherwise comments
-            # are marked through their opportunity.
-            comments_run.update(
-                full=full, started=iso_now(), existed=bool(state.get("loaded")),
-                cursor=scan_cursor(state, options.lag_seconds),
-                scan=scans.start("opportunity_comments", "id" if full else "opportunity_id"))
-        cursor, scan, full = comments_run["cursor"], comments_run["scan"], comments_run["full"]
-        if isinstance(item, ScanEnd):
-            cursor.commit()
-            state["scan_seconds"] = item.seconds
-            if full:
-                state["last_full"] = comments_run["started"]
-            else:
-                scan.saw(pa.array(item.opportunity_ids, pa.int64()))
-            scan.finish()
-            return
-        changed = cursor.new_rows(_stamps(item.records))
-        chosen = [r for r in item.records if _is_int(r.get("id"))] if full else \
-            [{"id": i, "pipeline_id": item.pipeline_id} for i in changed.column("id").to_pylist()]
-        records = _comments_of(api, chosen, page_size, concurrency)
-        loaded = (loaded_comment_ids(run.warehouse, [r["id"] for r in chosen])
-                  if comments_run["existed"] else pa.array([], pa.int64()))
-        for table in tables([records], shape("opportunity_comments", COMMENT_COLUMNS), "id",
-                            deletable=True):
-            if full:
-                scan.saw(table.column("id"))
-            fresh = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=loaded)))
-            if fresh.num_rows:
-                state["loaded"] = True
-                yield fresh
-
-    @dlt.transformer(data_from=opportunity_listing, name="contacts", primary_key="id",
-                     write_disposition="merge")
-    def contacts(item: Page | ScanEnd) -> Iterator[pa.Table]:
-        if not isinstance(item, ScanEnd):
-            return
-        state = dlt.current.resource_state()
-        fingerprints = state.setdefault("fingerprints", {})
-        scan = scans.start("contacts", "id")
-        problems = shape("contacts", CONTACT_COLUMNS).problems
-
-        def pages() -> Iterator[list[dict[str, Any]]]:
-            with ThreadPoolExecutor(concurrency) as pool:
-                for batch in fetch_each(pool, lambda cid: api.get_json(f"/contacts/{cid}", accept=(404,)),
-                                        reach.contact_ids(item), page_size):
-                    records = []
-                    for _contact_id, body in batch:
-                        if isinstance(body, dict):
-                            records.append(contact_record(body))
-                        elif body is not None:
-                            problems["contact: answer is not an object"] += 1
-                    yield records
-
-        yield from tables(pages(), shape("contacts", CONTACT_COLUMNS), "id",
-                          scan=scan, fingerprints=fingerprints, deletable=True)
-        # Deleted contacts never come back under their id: forget them.
-        seen = set(scan.seen().column("id").to_pylist())
-        for contact_id in [c for c in fingerprints if c not in seen]:
-            del fingerprints[contact_id]
-
-    @dlt.transformer(data_from=opportunity_listing, name="orders", primary_key="order_id",
-                     write_disposition="merge")
-    def orders(item: Page | ScanEnd) -> Iterator[pa.Table]:
-        if not isinstance(item, ScanEnd):
-            return
-        state = dlt.current.resource_state()
-        # Orders go with their contact: those of contacts whose cart answered are live.
-        scan = scans.start("orders", "contact_id")
-
-        def pages() -> Iterator[list[dict[str, Any]]]:
-            carts: set[str] = set()
-            with ThreadPoolExecutor(concurrency) as pool:
-                for batch in fetch_each(pool, lambda cid: api.get_json(f"/contacts/{cid}/cart", accept=(404,)),
-                                        reach.contact_ids(item), page_size):
-                    scan.saw(pa.array([cid for cid, body in batch if body is not None], pa.int64()))
-                    records = [order_record(body) for _cid, body in batch
-                               if isinstance(body, dict) and body.get("order_id") is not None]
-                    carts.update(str(r["order_id"]) for r in records)
-                    yield records
-                pending = [(order_id, cid) for order_id, cid in reach.open_orders() if order_id not in carts]
-                for batch in fetch_each(
-                        pool, lambda order: api.get_json(f"/contacts/{order[1]}/order/{order[0]}",
-                                                         accept=(404,)), pending, page_size):
-                    yield [order_record(body) for _order, body in batch if isinstance(body, dict)]
-
-        yield from tables(pages(), shape("orders", ORDER_COLUMNS), "order_id",
-                          fingerprints=state.setdefault("fingerprints", {}), deletable=True)
-        scan.finish()
+    def follow(transform: Callable[[Page | ScanEnd, Reach], Iterator[pa.Table]], name: str,
+               primary_key: str) -> DltResource:
+        """A loaded transformer of the listing, bound to this run's Reach."""
+        return dlt.transformer(transform, data_from=listing, name=name, primary_key=primary_key,
+                               write_disposition="merge")(reach)
 
     return [
-        snapshot("pipelines", "id", PIPELINE_COLUMNS, lambda: [reach.pipelines()], "id"),
-        snapshot("stages", "stage_key", STAGE_COLUMNS,
-                 lambda: per_pipeline("/pipelines/{}/stages", "stage_key"), ("pipeline_id", "id")),
-        snapshot("pipeline_custom_fields", "field_key", PIPELINE_FIELD_COLUMNS,
-                 lambda: per_pipeline("/pipelines/{}/custom_fields", "field_key"),
-                 ("pipeline_id", "id")),
-        snapshot("tags", "id", TAG_COLUMNS, lambda: account("/accounts/tags"), "id"),
-        snapshot("custom_fields", "id", CUSTOM_FIELD_COLUMNS,
-                 lambda: account("/accounts/custom_fields"), "id"),
-        opportunity_listing,
-        opportunities,
-        opportunity_comments,
-        contacts,
-        orders,
+        *(dlt.resource(snapshot, name=snap.name, primary_key=snap.primary_key,
+                       write_disposition="merge")(reach, snap) for snap in SNAPSHOTS),
+        listing,
+        follow(opportunities, "opportunities", "id"),
+        follow(opportunity_comments, "opportunity_comments", "id"),
+        follow(contacts, "contacts", "id"),
+        follow(orders, "orders", "order_id"),
     ]
+
+
+# -- the small listings ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A small listing with no timestamp: read whole each run, load what changed, mark what
+    vanished."""
+
+    name: str
+    key: str  # the one column the scan marks vanished rows by
+    columns: tuple[Column, ...]
+    pages: Callable[[Reach], Iterable[list[dict[str, Any]]]]
+    primary_key: str | tuple[str, ...]
+
+
+def snapshot(reach: Reach, snap: Snapshot) -> Iterator[pa.Table]:
+    state = dlt.current.resource_state()
+    scan = reach.run.scans.start(snap.name, snap.key)
+    for table in tables(snap.pages(reach), reach.run.shape(snap.name, snap.columns), snap.key, scan=scan,
+                        fingerprints=state.setdefault("fingerprints", {}), deletable=True):
+        yield require_keys(table, snap.primary_key)
+
+
+def _per_pipeline(reach: Reach, path: str, key: str) -> Iterator[list[dict[str, Any]]]:
+    """A listing under each pipeline, its records given `pipeline_id` and the composite `key`."""
+    for pipeline_id in reach.pipeline_ids():
+        body = reach.api.get_json(path.format(pipeline_id))
+        yield [{**r, "pipeline_id": pipeline_id, key: f"{pipeline_id}:{r.get('id')}"}
+               for r in data_of(body, path.format(pipeline_id))]
+
+
+def _account(reach: Reach, path: str) -> Iterator[list[dict[str, Any]]]:
+    yield data_of(reach.api.get_json(path), path)
+
+
+SNAPSHOTS = (
+    Snapshot("pipelines", "id", PIPELINE_COLUMNS, lambda reach: [reach.pipelines()], "id"),
+    Snapshot("stages", "stage_key", STAGE_COLUMNS,
+             lambda reach: _per_pipeline(reach, "/pipelines/{}/stages", "stage_key"),
+             ("pipeline_id", "id")),
+    Snapshot("pipeline_custom_fields", "field_key", PIPELINE_FIELD_COLUMNS,
+             lambda reach: _per_pipeline(reach, "/pipelines/{}/custom_fields", "field_key"),
+             ("pipeline_id", "id")),
+    Snapshot("tags", "id", TAG_COLUMNS, lambda reach: _account(reach, "/accounts/tags"), "id"),
+    Snapshot("custom_fields", "id", CUSTOM_FIELD_COLUMNS,
+             lambda reach: _account(reach, "/accounts/custom_fields"), "id"),
+)
+
+
+# -- the opportunity listing and its transformers ----------------------------------------------
+
+def opportunity_listing(reach: Reach) -> Iterator[Page | ScanEnd]:
+    """Every opportunity page, then ScanEnd."""
+    started = time.monotonic()
+    end = ScanEnd()
+    for pipeline_id in reach.pipeline_ids():
+        path = f"/pipelines/{pipeline_id}/opportunities"
+        for records in offset_pages(reach.api, path, reach.options.page_size, reach.options.concurrency):
+            page = Page(pipeline_id, [{**r, "pipeline_id": pipeline_id} for r in records])
+            end.opportunity_ids += [r["id"] for r in records if _is_int(r.get("id"))]
+            end.contact_ids.update(dict.fromkeys(
+                r["contact_id"] for r in records if _is_int(r.get("contact_id"))))
+            yield page
+    end.seconds = round(time.monotonic() - started, 3)
+    yield end
+
+
+def opportunities(item: Page | ScanEnd, reach: Reach) -> Iterator[pa.Table]:
+    """A page's new and changed opportunities (the listing has no time filter: a client-side
+    cursor judges them); at ScanEnd the complete scan marks the unseen ones deleted."""
+    state = dlt.current.resource_state()
+    if reach.opportunity_read is None:
+        reach.opportunity_read = OpportunityRead(cursor=scan_cursor(state, reach.options.lag_seconds),
+                                                 scan=reach.run.scans.start("opportunities", "id"))
+    cursor, scan = reach.opportunity_read.cursor, reach.opportunity_read.scan
+    if isinstance(item, ScanEnd):
+        cursor.commit()
+        state["scan_seconds"] = item.seconds
+        scan.finish()
+        return
+    for table in tables([item.records], reach.run.shape("opportunities", OPPORTUNITY_COLUMNS), "id",
+                        deletable=True):
+        scan.saw(table.column("id"))
+        table = cursor.new_rows(table)
+        if table.num_rows:
+            yield table
+
+
+def opportunity_comments(item: Page | ScanEnd, reach: Reach) -> Iterator[pa.Table]:
+    """The comments not loaded yet of a page's new and changed opportunities, or of all its
+    opportunities on a full read (a new comment moves no `updated_at`)."""
+    state = dlt.current.resource_state()
+    if reach.comment_read is None:
+        reach.comment_read = _start_comment_read(state, reach)
+    read = reach.comment_read
+    if isinstance(item, ScanEnd):
+        read.cursor.commit()
+        state["scan_seconds"] = item.seconds
+        if read.full:
+            state["last_full"] = read.started
+        else:
+            read.scan.saw(pa.array(item.opportunity_ids, pa.int64()))
+        read.scan.finish()
+        return
+    changed = read.cursor.new_rows(_stamps(item.records))
+    chosen = [r for r in item.records if _is_int(r.get("id"))] if read.full else \
+        [{"id": i, "pipeline_id": item.pipeline_id} for i in changed.column("id").to_pylist()]
+    records = _comments_of(reach.api, chosen, reach.options.page_size, reach.options.concurrency)
+    loaded = (loaded_comment_ids(reach.run.warehouse, [r["id"] for r in chosen])
+              if read.existed else pa.array([], pa.int64()))
+    for table in tables([records], reach.run.shape("opportunity_comments", COMMENT_COLUMNS), "id",
+                        deletable=True):
+        if read.full:
+            read.scan.saw(table.column("id"))
+        fresh = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=loaded)))
+        if fresh.num_rows:
+            state["loaded"] = True
+            yield fresh
+
+
+def _start_comment_read(state: dict[str, Any], reach: Reach) -> CommentRead:
+    last_full = state.get("last_full")
+    full = last_full is None or (datetime.now(timezone.utc) - datetime.fromisoformat(last_full)
+                                 >= reach.options.comments_full_refresh)
+    # A full read sees every comment: it marks single ones deleted. Otherwise comments are
+    # marked through their opportunity.
+    return CommentRead(full=full, started=iso_now(), existed=bool(state.get("loaded")),
+                       cursor=scan_cursor(state, reach.options.lag_seconds),
+                       scan=reach.run.scans.start("opportunity_comments",
+                                                  "id" if full else "opportunity_id"))
+
+
+def contacts(item: Page | ScanEnd, reach: Reach) -> Iterator[pa.Table]:
+    """At ScanEnd, when the reached contacts are known: each read again, loaded if changed."""
+    if not isinstance(item, ScanEnd):
+        return
+    state = dlt.current.resource_state()
+    fingerprints = state.setdefault("fingerprints", {})
+    scan = reach.run.scans.start("contacts", "id")
+    shape = reach.run.shape("contacts", CONTACT_COLUMNS)
+    yield from tables(_contact_records(reach, item, shape.problems), shape, "id",
+                      scan=scan, fingerprints=fingerprints, deletable=True)
+    # Deleted contacts never come back under their id: forget them.
+    seen = set(scan.seen().column("id").to_pylist())
+    for contact_id in [c for c in fingerprints if c not in seen]:
+        del fingerprints[contact_id]
+
+
+def _contact_records(reach: Reach, end: ScanEnd,
+                     problems: Counter[str]) -> Iterator[list[dict[str, Any]]]:
+    """Every reached contact, read again; one that answers 404 is left out (the scan marks it)."""
+    for batch in reach.each(reach.contact_ids(end), lambda contact_id: f"/contacts/{contact_id}"):
+        records = []
+        for _contact_id, body in batch:
+            if isinstance(body, dict):
+                records.append(contact_record(body))
+            elif body is not None:
+                problems["contact: answer is not an object"] += 1
+        yield records
+
+
+def orders(item: Page | ScanEnd, reach: Reach) -> Iterator[pa.Table]:
+    """At ScanEnd: the reached contacts' carts and the open orders seen before, loaded if changed."""
+    if not isinstance(item, ScanEnd):
+        return
+    state = dlt.current.resource_state()
+    # Orders go with their contact: those of contacts whose cart answered are live.
+    scan = reach.run.scans.start("orders", "contact_id")
+    yield from tables(_order_records(reach, item, scan), reach.run.shape("orders", ORDER_COLUMNS),
+                      "order_id", fingerprints=state.setdefault("fingerprints", {}), deletable=True)
+    scan.finish()
+
+
+def _order_records(reach: Reach, end: ScanEnd, scan: Scan) -> Iterator[list[dict[str, Any]]]:
+    """Each reached contact's cart, then by id the open orders seen before that are no cart
+    now."""
+    carts: set[str] = set()
+    for batch in reach.each(reach.contact_ids(end), lambda contact_id: f"/contacts/{contact_id}/cart"):
+        scan.saw(pa.array([cid for cid, body in batch if body is not None], pa.int64()))
+        records = [order_record(body) for _cid, body in batch
+                   if isinstance(body, dict) and body.get("order_id") is not None]
+        carts.update(str(r["order_id"]) for r in records)
+        yield records
+    pending = [(order_id, cid) for order_id, cid in reach.open_orders() if order_id not in carts]
+    for order_batch in reach.each(pending, lambda order: f"/contacts/{order[1]}/order/{order[0]}"):
+        yield [order_record(body) for _order, body in order_batch if isinstance(body, dict)]
 
 
 def _comments_of(api: ApiClient, opportunities: Sequence[dict[str, Any]], page_size: int,
