@@ -20,7 +20,7 @@ How contacts and orders are reached: there is no listing of either. A run reache
 contacts of every opportunity (`contact_id`), the contacts found by GET
 /contacts/find_by_custom_field (phone, then each email when the phone finds nobody) for the
 people the other providers brought into the warehouse (`known_people`; so they must sync
-first, which the order of sources.PROVIDERS does), and every live contact earlier runs
+first: its descriptor makes it a look-up provider), and every live contact earlier runs
 reached. A person already carried by a live contact is not looked up again; one not found
 is asked again after `recheck_missing_hours`. Every reached contact is read again each run
 (contact and cart, `concurrency` at a time within the rate budget): the contact loads only
