@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from crmsync.sandbox.population import Population
+from crmsync.sandbox.population import PROVIDERS, Population
 from crmsync.sandbox.provider import Provider
 
 # Providers whose contact records carry the person's email; the others never show it.
@@ -19,7 +19,10 @@ class World:
         self.seed = seed
         self.population = Population(seed, contacts)
         self.providers: dict[str, Provider] = {}
-        for cls in emulator_classes():
+        # In the population's order, then any other emulator: churn draws from one generator
+        # provider after provider, so this order is part of what a seed produces.
+        for cls in sorted(emulator_classes(), key=lambda c: PROVIDERS.index(c.name) if c.name in PROVIDERS
+                          else len(PROVIDERS)):
             self.providers[cls.name] = cls(self)
 
     def truth(self) -> dict:
