@@ -14,6 +14,7 @@ SELECT
     nullif(trim(first_name), '') AS first_name,
     nullif(trim(last_name), '') AS last_name,
     nullif(concat_ws(' ', nullif(trim(first_name), ''), nullif(trim(last_name), '')), '') AS full_name,
+    true AS names_split,  -- separate first and last name fields: its name ranks first for the person's name
     whatsapp_opted AS opted_in,
     coalesce(from_json(user_tags, '["VARCHAR"]'), []) AS tags,
     created_at,

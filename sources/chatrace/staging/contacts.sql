@@ -12,6 +12,7 @@ SELECT
     nullif(trim(first_name), '') AS first_name,
     nullif(trim(last_name), '') AS last_name,
     nullif(concat_ws(' ', nullif(trim(first_name), ''), nullif(trim(last_name), '')), '') AS full_name,
+    true AS names_split,  -- separate first and last name fields: its name ranks first for the person's name
     subscribed = 1 AS opted_in,
     coalesce(json_extract_string(tags, '$[*].name'), []) AS tags,
     subscribed_date AS created_at,

@@ -1,6 +1,7 @@
 -- materialized: view
 -- Chatrace opportunities; `value` is already in the currency's unit (not cents).
 SELECT
+    'chatrace' AS provider,
     CAST(id AS VARCHAR) AS opportunity_id,
     CAST(contact_id AS VARCHAR) AS contact_id,
     CAST(pipeline_id AS VARCHAR) AS pipeline_id,

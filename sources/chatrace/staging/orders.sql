@@ -17,6 +17,7 @@ WITH orders AS (
     FROM raw_chatrace.orders
 )
 SELECT
+    'chatrace' AS provider,
     order_id,
     CAST(contact_id AS VARCHAR) AS contact_id,
     status,

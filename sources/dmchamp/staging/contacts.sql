@@ -16,6 +16,7 @@ SELECT
     CAST(NULL AS VARCHAR) AS first_name,
     CAST(NULL AS VARCHAR) AS last_name,
     CAST(NULL AS VARCHAR) AS full_name,
+    false AS names_split,  -- one name field (or none): a name split here ranks after a provider's own fields
     CAST(NULL AS BOOLEAN) AS opted_in,
     coalesce(t.tags, []) AS tags,
     CASE WHEN regexp_full_match(c.contact_id, '[0-9a-f]{24}')

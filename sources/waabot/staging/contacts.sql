@@ -13,6 +13,7 @@ SELECT
     nullif(regexp_extract(c.name, '^\s*(\S+)', 1), '') AS first_name,
     nullif(regexp_extract(c.name, '^\s*\S+\s+(.*\S)', 1), '') AS last_name,
     nullif(trim(c.name), '') AS full_name,
+    false AS names_split,  -- one name field (or none): a name split here ranks after a provider's own fields
     CAST(NULL AS BOOLEAN) AS opted_in,
     CASE WHEN g.title IS NULL THEN [] ELSE [g.title] END AS tags,
     c.created_at,

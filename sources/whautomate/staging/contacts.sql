@@ -12,6 +12,7 @@ SELECT
     nullif(regexp_extract(name, '^\s*(\S+)', 1), '') AS first_name,
     nullif(regexp_extract(name, '^\s*\S+\s+(.*\S)', 1), '') AS last_name,
     nullif(trim(name), '') AS full_name,
+    false AS names_split,  -- one name field (or none): a name split here ranks after a provider's own fields
     CAST(NULL AS BOOLEAN) AS opted_in,
     coalesce(from_json(tags, '["VARCHAR"]'), []) AS tags,
     created_at,

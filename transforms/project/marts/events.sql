@@ -4,13 +4,8 @@
 -- contact they belong to (NULL when crmsync never loaded that contact). `actor` says who
 -- acted: 'person' (an inbound message, a campaign message read or clicked, a custom event
 -- about what they did) or 'business'. Events the provider deleted are left out.
-WITH events AS (
-    SELECT * FROM staging.chatman_triggered_events
-    UNION ALL BY NAME SELECT * FROM staging.chatman_campaign_events
-    UNION ALL BY NAME SELECT * FROM staging.dmchamp_messages
-    UNION ALL BY NAME SELECT * FROM staging.whautomate_messages
-    UNION ALL BY NAME SELECT * FROM staging.chatrace_comments
-)
+-- The pattern stands for every staging model in the shared event shape: by name, a
+-- provider's `..._events`, `messages` and `comments`.
 SELECT
     e.provider,
     e.event_id,
@@ -20,6 +15,6 @@ SELECT
     e.actor,
     e.occurred_at,
     e.properties
-FROM events AS e
+FROM staging."*_events|*_messages|*_comments" AS e
 LEFT JOIN crm.contacts AS c ON c.provider = e.provider AND c.contact_id = e.contact_id
 WHERE e.deleted_at IS NULL

@@ -1,8 +1,8 @@
 -- materialized: table
--- crm.orders: Chatrace's orders and carts, money as decimals in the currency's unit, with
--- the contact's person.
+-- crm.orders: every provider's orders and carts (staging.<provider>_orders; Chatrace's
+-- today), money as decimals in the currency's unit, with the contact's person.
 SELECT
-    'chatrace' AS provider,
+    o.provider,
     o.order_id,
     c.person_id,
     o.contact_id,
@@ -18,5 +18,5 @@ SELECT
     o.created_at,
     o.updated_at,
     o.deleted_at
-FROM staging.chatrace_orders AS o
-LEFT JOIN crm.contacts AS c ON c.provider = 'chatrace' AND c.contact_id = o.contact_id
+FROM staging."*_orders" AS o
+LEFT JOIN crm.contacts AS c ON c.provider = o.provider AND c.contact_id = o.contact_id

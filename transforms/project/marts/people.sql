@@ -1,8 +1,8 @@
 -- materialized: table
 -- crm.people: one row per person (identity resolution over the live contacts).
 -- - name: from the contact whose name is most trustworthy: providers with separate first and
---   last name fields (Chatman, Chatrace) first, then a name of two words or more, then the
---   most recently updated contact.
+--   last name fields first (their staging contacts say `names_split`), then a name of two
+--   words or more, then the most recently updated contact.
 -- - phone_e164 / email: the value most of the person's contacts carry (ties: the smallest).
 -- - providers: where the person has a live contact; opted_in: opted in on any of them.
 -- - first_seen / last_seen: the earliest and latest of their contacts' created/updated times
@@ -10,17 +10,18 @@
 --   an inbound message, a campaign message read or clicked, a custom event), NULL if none.
 WITH live AS (
     SELECT
-        *,
+        c.*,
         row_number() OVER (
-            PARTITION BY person_id
-            ORDER BY provider IN ('chatman', 'chatrace') AND full_name IS NOT NULL DESC,
-                     full_name LIKE '% %' DESC,
-                     full_name IS NOT NULL DESC,
-                     greatest(created_at, updated_at) DESC NULLS LAST,
-                     provider, contact_id
+            PARTITION BY c.person_id
+            ORDER BY r.names_split AND c.full_name IS NOT NULL DESC,
+                     c.full_name LIKE '% %' DESC,
+                     c.full_name IS NOT NULL DESC,
+                     greatest(c.created_at, c.updated_at) DESC NULLS LAST,
+                     c.provider, c.contact_id
         ) AS name_rank
-    FROM crm.contacts
-    WHERE deleted_at IS NULL AND person_id IS NOT NULL
+    FROM crm.contacts AS c
+    JOIN crm.contact_records AS r ON r.provider = c.provider AND r.contact_id = c.contact_id
+    WHERE c.deleted_at IS NULL AND c.person_id IS NOT NULL
 ),
 values_ranked AS (
     -- Per person and kind, each phone or email ranked by how many contacts carry it.
