@@ -214,7 +214,7 @@ def relation_patterns(statement: exp.Expression) -> set[tuple[str, str]]:
             if table.db and "*" in table.name}
 
 
-def matching_models(pattern: str, schema: str, model_names: set[str], own: str) -> list[str]:
+def matching_models(schema: str, pattern: str, model_names: set[str], own: str) -> list[str]:
     """The models of `schema` (but `own`) whose table name matches one of the pattern's globs."""
     globs = pattern.split("|")
     return sorted(name for name in model_names
@@ -231,13 +231,14 @@ def expand_patterns(path: Path, own: str, sql: str, patterns: set[tuple[str, str
     or a string stays as it is."""
     if not patterns:
         return sql, set()
-    matches = {pattern: matching_models(pattern[1], pattern[0], model_names, own) for pattern in patterns}
+    matches = {(schema, glob): matching_models(schema, glob, model_names, own) for schema, glob in patterns}
     for (schema, glob), found in sorted(matches.items()):
         if not found:
             known = ", ".join(sorted(n for n in model_names if n.startswith(f"{schema}."))) or "none"
             raise UserError(f'{path}: {schema}."{glob}" matches no model; {schema} models: {known}')
     tokens = sqlglot.tokenize(sql, read="duckdb")
-    pieces, copied = [], 0
+    pieces: list[str] = []
+    copied = 0  # sql[:copied] is in pieces already
     for first, dot, table in zip(tokens, tokens[1:], tokens[2:]):
         found = matches.get((first.text.lower(), table.text.lower()))
         if found and dot.token_type == sqlglot.TokenType.DOT and table.token_type == sqlglot.TokenType.IDENTIFIER:
