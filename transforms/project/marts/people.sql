@@ -20,6 +20,7 @@ WITH live AS (
                      c.provider, c.contact_id
         ) AS name_rank
     FROM crm.contacts AS c
+    -- names_split comes with the staging contacts; crm.contacts, a mart, keeps its columns.
     JOIN crm.contact_records AS r ON r.provider = c.provider AND r.contact_id = c.contact_id
     WHERE c.deleted_at IS NULL AND c.person_id IS NOT NULL
 ),
