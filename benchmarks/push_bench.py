@@ -88,10 +88,11 @@ def push_figures(contacts: int, workdir: Path, progress: Progress, bound_min_s: 
 
 
 def _transforms_root(root: Path) -> Path:
-    """The shipped models, and the benchmark's segment as the only segment."""
-    for layer in ("staging", "core"):
-        shutil.copytree(DEFAULT_ROOT / layer, root / layer, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (root / "segments").mkdir(parents=True)
+    """The shipped models (the copy has no staging/ folder either: the providers' staging models
+    still apply), and the benchmark's segment as the only segment."""
+    shutil.copytree(DEFAULT_ROOT, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    for shipped in (root / "segments").glob("*.sql"):
+        shipped.unlink()
     (root / "segments" / f"{SEGMENT}.sql").write_text(SEGMENT_SQL.format(changes=CHANGES))
     return root
 

@@ -37,7 +37,8 @@ Providers = Annotated[Optional[list[str]], typer.Option(
     "--provider", help="Only this provider (repeatable).")]
 Transforms = Annotated[Optional[Path], typer.Option(
     "--transforms", envvar="CRMSYNC_TRANSFORMS",
-    help="Folder of the SQL models and segments (default: the project's transforms/).")]
+    help="Project folder of the SQL models (intermediate/, marts/, staging/<provider>/: "
+         "without it, the providers' own) and segments/ (default: the shipped transforms/project/).")]
 DEFAULT_WAREHOUSE = Path("crmsync.duckdb")
 
 

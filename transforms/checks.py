@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from crmsync.transforms.models import DataTest, Model
+from crmsync.transforms.models import DataTest, Model, quote, relation
 
 TEMPLATES = Path(__file__).parent / "checks"
 
@@ -19,15 +19,6 @@ TEMPLATES = Path(__file__).parent / "checks"
 @cache
 def template(kind: str) -> str:
     return (TEMPLATES / f"{kind}.sql").read_text()
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def relation(name: str) -> str:
-    """`schema.table` -> `"schema"."table"`."""
-    return ".".join(quote(part) for part in name.split("."))
 
 
 def literal(value: Any) -> str:

@@ -1,10 +1,31 @@
-"""The models of a transforms folder: what each .sql file builds, how, and from what.
+"""The models of a transforms project folder: what each .sql file builds, how, and from what.
 
-`staging/<provider>/<name>.sql` builds `staging.<provider>_<name>`; `core/<name>.sql` builds
-`crm.<name>`. A model's leading `--` lines are its header (`-- materialized: table|view`,
-default view); its data tests and, for staging models, its columns are declared in the
-`<name>.toml` beside it. Dependencies are read from the SQL with sqlglot: a table reference
-that names another model's relation is a dependency, a `raw_*` one is a source.
+A project folder holds `intermediate/<name>.sql` and `marts/<name>.sql`, both building
+`crm.<name>` (intermediate: the plumbing marts are built from; marts: what analysts query),
+its segments in `segments/`, and may hold `staging/<provider>/<name>.sql`, building
+`staging.<provider>_<name>`. Which staging models a project gets:
+
+- a project with a `staging/` folder (a user's, or a test's) uses its own, and only those;
+- a project without one (the shipped `transforms/project/`) gets each registered provider's
+  (`crmsync.sources.registry`): the `<name>.sql` files of its descriptor's `staging` folder
+  build `staging.<provider>_<name>`.
+
+Any other folder of .sql files (such as the old `core/`) is refused, naming the layer folders.
+
+A model's leading `--` lines are its header (`-- materialized: table|view`, default view);
+its data tests and, for staging models, its columns are declared in the `<name>.toml` beside
+it. Dependencies are read from the SQL with sqlglot: a table reference that names another
+model's relation is a dependency, a `raw_*` one is a source.
+
+Relation patterns. A quoted table name holding `*`, such as `staging."*_contacts"`, stands
+for the UNION ALL BY NAME of every model of that schema whose table name matches the glob
+(`*` any characters; `|` separates alternatives: `staging."*_events|*_messages"`), in
+relation name order; each of them is a dependency. A pattern that matches no model is a
+UserError naming the schema's models: there is no shape to build an empty relation from.
+The model's own relation never matches its pattern.
+
+Accepted values. `accepted_values = { provider = "registered providers" }` accepts the names
+of the registered providers (`registry.names()`); a list of values accepts those values.
 """
 
 from __future__ import annotations
@@ -12,6 +33,8 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +42,17 @@ import sqlglot
 from sqlglot import exp
 
 from crmsync.kernel.errors import UserError
+from crmsync.sources import registry
 
 MATERIALIZATIONS = ("view", "table")
-LAYERS = {"staging": "staging", "core": "crm"}  # folder -> DuckDB schema
+LAYERS = {"staging": "staging", "intermediate": "crm", "marts": "crm"}  # folder -> DuckDB schema
+LAYOUT = "staging/<provider>/<name>.sql, intermediate/<name>.sql or marts/<name>.sql"
+SEGMENTS = "segments"  # the project's other folder of .sql files (crmsync.transforms.segments)
+REGISTERED = "registered providers"  # accepted_values: the registered providers' names
 TEST_SHAPES = {
     "unique": 'unique = ["id", ["provider", "contact_id"]]',
     "not_null": 'not_null = ["provider", "contact_id"]',
-    "accepted_values": 'accepted_values = { provider = ["chatman", "waabot"] }',
+    "accepted_values": f'accepted_values = {{ provider = ["chatman", "waabot"] }} or {{ provider = "{REGISTERED}" }}',
     "relationships": 'relationships = { person_id = "crm.people.person_id" }',
 }
 TEST_KINDS = tuple(TEST_SHAPES)
@@ -119,43 +146,118 @@ def referenced_tables(statement: exp.Expression) -> set[str]:
 
 
 def discover_models(root: Path) -> dict[str, Model]:
-    """Every model under `root/staging` and `root/core`, by relation name."""
+    """Every model of the project folder `root` (see the module docstring), by relation name."""
     found: dict[str, Path] = {}
-    for path in model_files(root):
-        name = relation_name(root, path)
+    for name, path in model_files(root):
         if name in found:
             raise UserError(f"{path}: builds {name}, like {found[name]}")
         found[name] = path
     return {name: load_model(name, path, set(found)) for name, path in sorted(found.items())}
 
 
-def model_files(root: Path) -> list[Path]:
-    return sorted(p for layer in LAYERS for p in (root / layer).rglob("*.sql"))
+def model_files(root: Path) -> list[tuple[str, Path]]:
+    """(relation, file) of each model: the project's layer folders, and the registered
+    providers' staging models when the project has no staging/ folder of its own."""
+    refuse_unknown_folders(root)
+    project = [(relation_name(root, p), p) for layer in LAYERS for p in sorted((root / layer).rglob("*.sql"))]
+    return project if (root / "staging").is_dir() else [*provider_staging(), *project]
+
+
+def refuse_unknown_folders(root: Path) -> None:
+    """A folder of .sql files that is no layer would be skipped without a word (an old
+    `core/`, a typo): say where models live instead."""
+    folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    for folder in folders:
+        if folder.name not in (*LAYERS, SEGMENTS) and any(folder.rglob("*.sql")):
+            raise UserError(f"{folder}: not a layer folder; models live in {LAYOUT} "
+                            f"(layer folders: {', '.join(LAYERS)}), segments in {SEGMENTS}/")
+
+
+def provider_staging() -> list[tuple[str, Path]]:
+    """Each registered provider's staging models: `<staging>/<name>.sql` builds
+    `staging.<provider>_<name>`."""
+    return [(f"staging.{provider.name}_{path.stem}".lower(), path)
+            for provider in registry.providers() if provider.staging
+            for path in sorted(provider.staging.glob("*.sql"))]
 
 
 def relation_name(root: Path, path: Path) -> str:
-    """`staging/<provider>/<name>.sql` -> `staging.<provider>_<name>`; `core/<name>.sql` -> `crm.<name>`."""
+    """`staging/<provider>/<name>.sql` -> `staging.<provider>_<name>`; `intermediate/<name>.sql`
+    and `marts/<name>.sql` -> `crm.<name>`."""
     parts = path.relative_to(root).parts
     if parts[0] == "staging" and len(parts) == 3:
         return f"staging.{parts[1]}_{path.stem}".lower()
-    if parts[0] == "core" and len(parts) == 2:
-        return f"crm.{path.stem}".lower()
-    raise UserError(f"{path}: models live in staging/<provider>/<name>.sql or core/<name>.sql")
+    if parts[0] != "staging" and len(parts) == 2:
+        return f"{LAYERS[parts[0]]}.{path.stem}".lower()
+    raise UserError(f"{path}: models live in {LAYOUT}")
 
 
 def load_model(name: str, path: Path, model_names: set[str]) -> Model:
     text = path.read_text()
     statement, sql = parse_select(path, text)
     tables = referenced_tables(statement)
+    sql, matched = expand_patterns(path, name, sql, relation_patterns(statement), model_names)
     declaration = read_declaration(path.with_suffix(".toml"))
     return Model(
         name=name, path=path, sql=sql,
         materialized=materialization(path, text),
         tests=parse_tests(path.with_suffix(".toml"), declaration.get("tests", {})),
         columns=parse_columns(path.with_suffix(".toml"), declaration.get("columns", {})),
-        depends_on=frozenset(t for t in tables if t in model_names and t != name),
+        depends_on=frozenset(t for t in {*tables, *matched} if t in model_names and t != name),
         sources=frozenset(t for t in tables if t.startswith("raw_")),
     )
+
+
+def relation_patterns(statement: exp.Expression) -> set[tuple[str, str]]:
+    """(schema, glob) of each relation pattern the statement reads, e.g. ("staging", "*_contacts")."""
+    return {(table.db.lower(), table.name.lower()) for table in statement.find_all(exp.Table)
+            if table.db and "*" in table.name}
+
+
+def matching_models(schema: str, pattern: str, model_names: set[str], own: str) -> list[str]:
+    """The models of `schema` (but `own`) whose table name matches one of the pattern's globs."""
+    globs = pattern.split("|")
+    return sorted(name for name in model_names
+                  if name != own and name.startswith(f"{schema}.")
+                  and any(fnmatchcase(name.split(".", 1)[1], glob) for glob in globs))
+
+
+def expand_patterns(path: Path, own: str, sql: str, patterns: set[tuple[str, str]],
+                    model_names: set[str]) -> tuple[str, set[str]]:
+    """`sql` with each relation pattern replaced by the UNION ALL BY NAME of the models it
+    matches (as a subquery, so an alias after it still applies), and those models.
+
+    The text is rewritten token by token, not by a search: a pattern written in a comment
+    or a string stays as it is."""
+    if not patterns:
+        return sql, set()
+    matches = {(schema, glob): matching_models(schema, glob, model_names, own) for schema, glob in patterns}
+    for (schema, glob), found in sorted(matches.items()):
+        if not found:
+            known = ", ".join(sorted(n for n in model_names if n.startswith(f"{schema}."))) or "none"
+            raise UserError(f'{path}: {schema}."{glob}" matches no model; {schema} models: {known}')
+    tokens = sqlglot.tokenize(sql, read="duckdb")
+    pieces: list[str] = []
+    copied = 0  # sql[:copied] is in pieces already
+    for first, dot, table in zip(tokens, tokens[1:], tokens[2:]):
+        found = matches.get((first.text.lower(), table.text.lower()))
+        if found and dot.token_type == sqlglot.TokenType.DOT and table.token_type == sqlglot.TokenType.IDENTIFIER:
+            pieces += [sql[copied:first.start], union_of(found)]
+            copied = table.end + 1
+    return "".join(pieces) + sql[copied:], set(chain.from_iterable(matches.values()))
+
+
+def union_of(names: list[str]) -> str:
+    return "(" + " UNION ALL BY NAME ".join(f"SELECT * FROM {relation(name)}" for name in names) + ")"
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def relation(name: str) -> str:
+    """`schema.table` -> `"schema"."table"`."""
+    return ".".join(quote(part) for part in name.split("."))
 
 
 def materialization(path: Path, sql: str) -> str:
@@ -194,7 +296,7 @@ def _tests_of_kind(kind: str, value: Any) -> list[DataTest]:
     if kind == "not_null":
         return [DataTest(kind, (column,)) for column in _names(value)]
     if kind == "accepted_values":
-        return [DataTest(kind, (column,), tuple(_values(values))) for column, values in value.items()]
+        return [DataTest(kind, (column,), _values(values)) for column, values in value.items()]
     tests = []
     for column, target in value.items():  # relationships: column -> "schema.table.column"
         if not isinstance(target, str) or target.count(".") != 2:
@@ -209,10 +311,14 @@ def _names(value: Any) -> list[str]:
     return value
 
 
-def _values(value: Any) -> list[Any]:
+def _values(value: Any) -> tuple[Any, ...]:
+    """The accepted values: the list as written, or the registered providers' names for
+    REGISTERED (a test that names them all would need an edit for every new provider)."""
+    if value == REGISTERED:
+        return registry.names()
     if not isinstance(value, list) or not value:
         raise ValueError(value)
-    return value
+    return tuple(value)
 
 
 def parse_columns(path: Path, columns: dict[str, Any]) -> dict[str, str]:

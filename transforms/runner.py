@@ -42,7 +42,7 @@ from crmsync.transforms.segments import (
     load_segments,
 )
 
-DEFAULT_ROOT = Path(__file__).parent
+DEFAULT_ROOT = Path(__file__).parent / "project"  # the shipped models and segments (see models.py)
 SAMPLE_ROWS = 5
 
 

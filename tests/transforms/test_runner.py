@@ -33,19 +33,19 @@ SHOP = {
         -- materialized: table
         SELECT id AS order_id, customer_id, amount FROM raw_shop.orders;
         """,
-    "core/m_customers.sql": """
+    "marts/m_customers.sql": """
         -- materialized: table
         -- one row per customer
         WITH c AS (SELECT * FROM staging.shop_customers)
         SELECT customer_id, email FROM c
         """,
-    "core/a_summary.sql": """
+    "marts/a_summary.sql": """
         -- materialized: table
         SELECT m.customer_id, sum(o.amount) AS total
         FROM crm.m_customers AS m JOIN staging.shop_orders AS o USING (customer_id)
         GROUP BY ALL
         """,
-    "core/b_top.sql": """
+    "marts/b_top.sql": """
         SELECT * FROM crm.a_summary ORDER BY total DESC LIMIT 1
         """,
 }
@@ -105,9 +105,9 @@ def test_each_model_is_a_view_or_a_table_as_its_header_says(shop: Path, warehous
 
 
 def test_a_model_can_turn_from_view_to_table_and_back(shop: Path, warehouse: Path) -> None:
-    view = SHOP["core/b_top.sql"]
+    view = SHOP["marts/b_top.sql"]
     for header, expected in (("-- materialized: table\n", "table"), ("", "view")):
-        write_tree(shop, {"core/b_top.sql": header + view})
+        write_tree(shop, {"marts/b_top.sql": header + view})
         assert run_transforms(warehouse, shop).status == "ok"
         assert kind_of(warehouse, "crm.b_top") == expected
 
@@ -178,7 +178,7 @@ def test_a_build_error_rolls_back_and_leaves_the_previous_relations(shop: Path, 
     before = {name: query(warehouse, f"SELECT * FROM {name} ORDER BY ALL") for name in SHOP_DEPENDS}
     load_raw(warehouse, "raw_shop.orders", "id VARCHAR, customer_id VARCHAR, amount INTEGER",
              ORDERS + [("o4", "c2", 99)])
-    write_tree(shop, {"core/b_top.sql": "SELECT no_such_column FROM crm.a_summary\n"})
+    write_tree(shop, {"marts/b_top.sql": "SELECT no_such_column FROM crm.a_summary\n"})
 
     result = run_transforms(warehouse, shop)
 
@@ -219,7 +219,7 @@ def test_a_staging_model_whose_raw_table_is_missing_is_built_empty_from_its_colu
     root = write_tree(tmp_path / "transforms", {
         "staging/ghost/contacts.sql": "-- materialized: table\nSELECT * FROM raw_ghost.contacts\n",
         "staging/ghost/contacts.toml": "[columns]\n" + "".join(f'{c} = "{t}"\n' for c, t in columns.items()),
-        "core/everyone.sql": "SELECT contact_id FROM staging.ghost_contacts\n",
+        "marts/everyone.sql": "SELECT contact_id FROM staging.ghost_contacts\n",
     })
 
     result = run_transforms(warehouse, root)
@@ -257,7 +257,7 @@ def test_a_relationship_to_a_model_built_later_is_tested_after_that_model(tmp_pa
     root = write_tree(tmp_path / "transforms", {
         "staging/shop/customers.sql": "SELECT id AS customer_id FROM raw_shop.customers\n",
         "staging/shop/customers.toml": '[tests]\nrelationships = { customer_id = "crm.people.person_id" }\n',
-        "core/people.sql": "-- materialized: table\nSELECT customer_id AS person_id FROM staging.shop_customers\n",
+        "marts/people.sql": "-- materialized: table\nSELECT customer_id AS person_id FROM staging.shop_customers\n",
     })
 
     result = run_transforms(warehouse, root)
@@ -267,10 +267,10 @@ def test_a_relationship_to_a_model_built_later_is_tested_after_that_model(tmp_pa
 
 
 def test_a_cycle_and_sql_that_does_not_parse_are_user_errors(tmp_path: Path, warehouse: Path) -> None:
-    cycle = write_tree(tmp_path / "cycle", {"core/a.sql": "SELECT * FROM crm.b\n", "core/b.sql": "SELECT * FROM crm.a\n"})
+    cycle = write_tree(tmp_path / "cycle", {"marts/a.sql": "SELECT * FROM crm.b\n", "marts/b.sql": "SELECT * FROM crm.a\n"})
     with pytest.raises(UserError, match="cycle"):
         run_transforms(warehouse, cycle)
-    broken = write_tree(tmp_path / "broken", {"core/a.sql": "SELECT FROM WHERE (\n"})
+    broken = write_tree(tmp_path / "broken", {"marts/a.sql": "SELECT FROM WHERE (\n"})
     with pytest.raises(UserError, match=r"a.sql: SQL does not parse"):
         run_transforms(warehouse, broken)
 
@@ -306,7 +306,7 @@ def test_transform_command_prints_json_and_exits_0_1_2(shop: Path, warehouse: Pa
     assert {m["name"] for m in document["models"]} == set(SHOP_DEPENDS)
     assert set(document["models"][0]) >= {"name", "rows", "seconds", "materialized"}
 
-    write_tree(shop, {"core/a_summary.toml": '[tests]\naccepted_values = { customer_id = ["c3"] }\n'})
+    write_tree(shop, {"marts/a_summary.toml": '[tests]\naccepted_values = { customer_id = ["c3"] }\n'})
     failed = crmsync(*common, "--json")
     assert failed.returncode == 1
     [test] = json.loads(failed.stdout)["tests"]

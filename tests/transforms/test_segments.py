@@ -29,11 +29,11 @@ HIGH_PUSH = {"chatman": 'segment "High value"', "dmchamp": "list list_high_value
              "whautomate": 'tag "high-value"', "waabot": 'group "High value"', "chatrace": 'tag "high_value"'}
 TREE = {
     "staging/s/people.sql": "-- materialized: table\nSELECT * FROM raw_s.people\n",
-    "core/people.sql": """
+    "marts/people.sql": """
         -- materialized: table
         SELECT id AS person_id, name, phone, email, score FROM staging.s_people
         """,
-    "core/people.toml": '[tests]\nunique = ["person_id"]\n',
+    "marts/people.toml": '[tests]\nunique = ["person_id"]\n',
     "segments/high.sql": "-- description: Score of 10 or more\n"
                          + "".join(f"-- push: {p} {t}\n" for p, t in HIGH_PUSH.items())
                          + "SELECT person_id, score FROM crm.people WHERE score >= 10;\n",

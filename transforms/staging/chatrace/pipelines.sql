@@ -1,4 +1,0 @@
--- materialized: view
--- Chatrace pipelines (their names, for the opportunities).
-SELECT CAST(id AS VARCHAR) AS pipeline_id, name, deleted_at
-FROM raw_chatrace.pipelines
