@@ -27,10 +27,11 @@ from typer.testing import CliRunner
 
 from crmsync.cli import app
 from crmsync.sandbox.link import sandbox_environment
-from crmsync.pipelines.push import CREATES_CONTACTS, PushResult, push
+from crmsync.pipelines.push import PushResult, push
 from crmsync.pipelines.sync import sync
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import World
+from crmsync.sources import registry
 from tests.sources import conftest as sources_fixtures
 from tests.sources.conftest import churn, set_faults, truth
 from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
@@ -113,7 +114,7 @@ def members(warehouse: Path, segment: str, provider: str) -> set[str]:
         WHERE m.segment = ? AND (EXISTS (SELECT 1 FROM crm.contacts AS c WHERE c.person_id = m.person_id
                                          AND c.provider = ? AND c.deleted_at IS NULL)
                                  OR (? AND p.phone_e164 IS NOT NULL))""",
-        [segment, provider, provider in CREATES_CONTACTS])}
+        [segment, provider, registry.provider(provider).push.creates_contacts])}
 
 
 def foreign(warehouse: Path, segment: str, provider: str) -> list[tuple]:
