@@ -6,12 +6,15 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.overlap import run_lock
 from crmsync.sandbox.link import sandbox_environment, with_optional_values
 
 app = typer.Typer(
@@ -87,8 +90,9 @@ def sync(
     from crmsync.pipelines.sync import sync as run_sync
 
     check_configuration()
-    with linked_sandbox(sandbox), sync_progress(enabled=not json_output) as progress:
-        results = run_sync(provider, writable_warehouse(warehouse), full_refresh, progress)
+    with sole_writer(warehouse, "sync"), linked_sandbox(sandbox), \
+            sync_progress(enabled=not json_output) as progress:
+        results = run_sync(provider, warehouse, full_refresh, progress)
     if json_output:
         print_json({"providers": {p: r.as_dict() for p, r in results.items()}})
     else:
@@ -109,7 +113,8 @@ def transform(
     from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
 
     check_configuration()
-    result = run_transforms(writable_warehouse(warehouse), transforms or DEFAULT_ROOT, select)
+    with sole_writer(warehouse, "transform"):
+        result = run_transforms(warehouse, transforms or DEFAULT_ROOT, select)
     if json_output:
         print_json(result.as_dict())
     else:
@@ -137,9 +142,9 @@ def push(
     from crmsync.transforms.runner import DEFAULT_ROOT
 
     check_configuration()
-    if not dry_run:
-        writable_warehouse(warehouse)
-    with linked_sandbox(sandbox):
+    # A dry run writes nothing, so it takes no lock (DuckDB refuses its read-only open while
+    # another process writes the file anyway).
+    with nullcontext() if dry_run else sole_writer(warehouse, "push"), linked_sandbox(sandbox):
         result = run_push(warehouse, segment, provider, dry_run, allow_mass_removal, transforms or DEFAULT_ROOT)
     if json_output:
         print_json(result.as_dict())
@@ -283,6 +288,16 @@ def writable_warehouse(warehouse: Path) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UserError(f"{where}: the folder {folder} is not writable")
     return warehouse
+
+
+@contextmanager
+def sole_writer(warehouse: Path, command: str) -> Iterator[None]:
+    """The block as the warehouse's one writer: it must be writable, and the command holds
+    the lock `crmsync run` holds for its whole job (kernel/overlap.py). One started while
+    another holds it stops at once naming it (exit 2); the lock goes with the block, on an
+    error too, and with the process when it is killed (a dead pid's lock is taken over)."""
+    with run_lock(writable_warehouse(warehouse), f"crmsync {command}"):
+        yield
 
 
 def fail_with(errors: list[str]) -> None:

@@ -1,11 +1,11 @@
 """Prefect flows: scheduled sync → transform → push (issue #6).
 
-job.py composes; the logic lives in plain functions: steps.py (the tasks; the provider order is the registry's),
-retry.py (which failures are transient), overlap.py (the lock beside the warehouse),
-summary.py (one run's figures), ops.py (ops.sync_runs), status.py (`crmsync status`),
-dlt_logging.py, settings.py (`[flow]`), serve.py and prefect_server.py (`crmsync serve`),
-run.py (`crmsync run`). DEPLOY.md: how to run them on a schedule, here or on a Prefect server
-with a work pool.
+job.py composes; the logic lives in plain functions: steps.py (the tasks; the provider order
+is the registry's), retry.py (which failures are transient), summary.py (one run's figures),
+ops.py (ops.sync_runs), status.py (`crmsync status`), dlt_logging.py, settings.py (`[flow]`), serve.py
+and prefect_server.py (`crmsync serve`), run.py (`crmsync run`). The lock beside the
+warehouse is kernel/overlap.py, which the sync, transform and push commands take too.
+DEPLOY.md: how to run them on a schedule, here or on a Prefect server with a work pool.
 """
 
 import os

@@ -14,7 +14,6 @@ from typing import Any
 
 from crmsync.flows import ops
 from crmsync.flows.dlt_logging import dlt_logs_to
-from crmsync.flows.overlap import RunInProgress, acquire, release
 from crmsync.flows.retry import ProviderSyncFailed, retry_condition
 from crmsync.flows.settings import FlowSettings, flow_settings
 from crmsync.flows.steps import (
@@ -36,6 +35,7 @@ from crmsync.flows.summary import (
     segment_figures,
     table_rows,
 )
+from crmsync.kernel.overlap import RunInProgress, acquire, release
 from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.pipelines.sync import ProviderResult
 from crmsync.sources import registry

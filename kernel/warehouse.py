@@ -2,6 +2,8 @@
 
 `open_warehouse` is for commands that read or write an existing warehouse (transform, push,
 status, segments, benchmarks): a missing file or one another process is writing is one line.
+`confined=True` is for connections that run SQL from model and segment files: that SQL is
+code anyone who may write those files runs, so it must not read the machine (see CONFINED).
 
 A sync opens it differently, outside dlt's loader, and keeps it open while providers sync
 side by side in one process. DuckDB shares one database instance between the connections
@@ -26,13 +28,22 @@ from crmsync.kernel.errors import UserError
 _lock = threading.Lock()
 _sessions: dict[Path, tuple[duckdb.DuckDBPyConnection, int]] = {}
 
+# A confined connection reaches no file but the warehouse (read_csv, read_text, glob, COPY,
+# ATTACH, INSTALL: "file system operations are disabled by configuration") and cannot
+# switch that back (SET and RESET of any setting fail). Python functions registered on it
+# (phone_e164) and Arrow tables it is handed still work. getenv() exists only in DuckDB's own
+# shell, never in the Python client, so the environment has no way in either.
+CONFINED = {"enable_external_access": False, "lock_configuration": True}
 
-def open_warehouse(warehouse: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """A connection to an existing warehouse; one locked by another writer is a UserError."""
+
+def open_warehouse(warehouse: Path, read_only: bool, confined: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to an existing warehouse; one locked by another writer is a UserError.
+    DuckDB refuses a confined connection while this process has the file open unconfined
+    (one configuration per open database), and the other way round."""
     if not warehouse.exists():
         raise UserError(f"no warehouse at {warehouse}; run crmsync sync first")
     try:
-        return duckdb.connect(str(warehouse), read_only=read_only)
+        return duckdb.connect(str(warehouse), read_only=read_only, config=CONFINED if confined else {})
     except duckdb.IOException as error:
         raise UserError(f"{warehouse}: cannot open it ({first_line(error)}); "
                         "is another crmsync command writing to it?") from None

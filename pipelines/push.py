@@ -461,6 +461,8 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, columns: tuple[str, ..
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """This run's row, 'running' until finish_run; a row an earlier, killed push left
+    'running' is closed as 'killed' first (pipelines/sql/push_run_start.sql)."""
     with transaction(con):
         con.execute(sql("push_tables"))
         execute(con, "push_run_start", run_id=run_id, at=now())

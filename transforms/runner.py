@@ -121,7 +121,9 @@ def run_transforms(warehouse: Path, root: Path = DEFAULT_ROOT, select: list[str]
     segments = None if select else load_segments(root / "segments")
     result = TransformResult(run_at=now or datetime.now(timezone.utc))
     started = time.monotonic()
-    con = open_warehouse(warehouse, read_only=False)
+    # Model and segment files are code run with crmsync's rights: confined, they cannot read
+    # files or the environment into the warehouse.
+    con = open_warehouse(warehouse, read_only=False, confined=True)
     try:
         phones = register_functions(con)
         build_all(con, [models[n] for n in order], segments, result, phones)

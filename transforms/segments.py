@@ -225,9 +225,11 @@ def sql_file(name: str) -> str:
 
 
 def segment_overview(warehouse: Path, root: Path) -> list[SegmentStatus]:
-    """Every segment file with its size and change in the latest run (None before any run)."""
+    """Every segment file with its size and change in the latest run (None before any run).
+    The segment commands open the warehouse confined, as the run that built it: what they read
+    may be a view that a model file wrote (crm.people), and reading a view runs its SQL."""
     segments = load_segments(root / "segments")
-    with open_warehouse(warehouse, read_only=True) as con:
+    with open_warehouse(warehouse, read_only=True, confined=True) as con:
         latest = {}
         if "crm.segment_runs" in relations(con):
             latest = {row[0]: row[1:] for row in con.execute(sql_file("segment_overview")).fetchall()}
@@ -237,7 +239,7 @@ def segment_overview(warehouse: Path, root: Path) -> list[SegmentStatus]:
 def segment_members(warehouse: Path, root: Path, name: str, limit: int) -> tuple[list[str], list[tuple], int]:
     """(columns, up to `limit` members with their name/phone/email from crm.people, total members)."""
     known = {s.name for s in load_segments(root / "segments")}
-    with open_warehouse(warehouse, read_only=True) as con:
+    with open_warehouse(warehouse, read_only=True, confined=True) as con:
         if not "crm.segment_members" in relations(con):
             raise UserError(f"{warehouse}: no segments built yet; run crmsync transform")
         built = {r[0] for r in con.execute("SELECT DISTINCT segment FROM crm.segment_members").fetchall()}

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS ops.push_runs (
     run_id VARCHAR PRIMARY KEY,
     started_at TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ,
-    status VARCHAR NOT NULL,     -- running | ok | failed
+    status VARCHAR NOT NULL,     -- running | ok | failed | killed (found running by a later push)
     added INTEGER,
     removed INTEGER,
     rejected INTEGER,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from crmsync.flows import steps
 from crmsync.flows.job import full_scan_flow, sync_flow
-from crmsync.flows.overlap import lock_path
+from crmsync.kernel.overlap import lock_path
 from crmsync.flows.status import read_status
 from crmsync.pipelines.sync import ProviderResult
 from crmsync.transforms.runner import TransformResult

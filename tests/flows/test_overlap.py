@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crmsync.flows.overlap import RunInProgress, acquire, lock_path, read_owner, release, run_lock
+from crmsync.kernel.overlap import RunInProgress, acquire, lock_path, read_owner, release, run_lock
 
 
 def dead_pid() -> int:

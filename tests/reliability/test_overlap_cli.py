@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crmsync.flows.overlap import lock_path, read_owner
+from crmsync.kernel.overlap import lock_path, read_owner
 from crmsync.sandbox.server import SandboxServer
 from tests.flows.conftest import prefect_harness  # noqa: F401  (the Prefect API `crmsync run` reports to)
 from tests.reliability.conftest import assert_pushed_once, cli_environment, crmsync, finished, rows

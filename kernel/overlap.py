@@ -1,9 +1,13 @@
-"""The overlap guard: one run at a time per warehouse.
+"""The overlap guard: one writer at a time per warehouse.
 
 A lock file beside the warehouse holds the pid and start time of the run that owns it. It
 is created atomically (O_EXCL), so two runs starting together cannot both win. A lock whose
 pid is no longer alive is stale (the run was killed) and is taken over, so a crash never
 blocks the schedule for good.
+
+Whoever starts the work takes it: a flow run (`crmsync run`, `crmsync serve`) for its whole
+sync -> transform -> push, and the `sync`, `transform` and `push` commands for theirs. The
+plain functions those call take no lock, so a flow that holds it calls them freely.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from crmsync.kernel.errors import UserError
 
-class RunInProgress(Exception):
-    """Another live run holds the warehouse; the message says which and since when."""
+
+class RunInProgress(UserError):
+    """Another live run holds the warehouse; the message says which and since when. A user
+    error: the command said to wait for it ends at once (a flow run is skipped instead)."""
 
 
 @dataclass(frozen=True)
