@@ -3,7 +3,9 @@
 They exist only on that connection: a view that calls one cannot be read by another
 connection, so a model using them should be materialised as a table.
 
-- `phone_e164(raw, calling_code)`: E.164 or NULL, as `crmsync.kernel.phones.to_e164` says.
+- `phone_e164(raw, calling_code)`: E.164 or NULL, as `crmsync.kernel.phones.parse_phone` says.
+- `phone_quality(raw, calling_code)`: 'valid', 'possible' (a plausible number the library's
+  metadata does not know yet) or 'junk'; NULL for no phone.
 - `email_normal(email)`: trimmed, lower case, NULL unless it looks like an address
   (transforms/sql/functions.sql).
 """
@@ -17,13 +19,16 @@ import duckdb
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
-from crmsync.kernel.phones import to_e164
+from crmsync.kernel.phones import Phone, parse_phone
 from crmsync.kernel.warehouse import relations
 from duckdb.sqltypes import VARCHAR
 
 DEFAULT_REGION_KEY = "transform.default_region"  # env TRANSFORM__DEFAULT_REGION
 SQL = Path(__file__).parent / "sql"
 PHONE_TABLE = "ops.phone_e164"
+# What a kept answer was computed by: phonenumbers' version (its metadata changes) and our
+# own rules' (2: possible numbers keep their E.164). A change of either parses again.
+ANSWERS_VERSION = f"{phonenumbers.__version__}/2"
 
 
 def default_region() -> str | None:
@@ -33,7 +38,7 @@ def default_region() -> str | None:
 
 
 class PhoneNumbers:
-    """The body of `phone_e164(raw, calling_code)`, with every answer kept in the warehouse.
+    """The body of `phone_e164` and `phone_quality`, with every answer kept in the warehouse.
 
     Parsing is the cost (40 to 120 us a number with phonenumbers), so each (raw, code) is
     parsed once per warehouse, not once per run: the answers are loaded from `ops.phone_e164`
@@ -41,22 +46,29 @@ class PhoneNumbers:
     build, so a rerun parses only the numbers that arrived since. Answers are kept per default
     region and phonenumbers version: a change of either parses everything again."""
 
-    def __init__(self, default: str | None, known: dict[tuple[str, str], str | None]) -> None:
+    def __init__(self, default: str | None, known: dict[tuple[str, str], Phone]) -> None:
         self.default = default
         self.known = known
-        self.new: list[tuple[str, str, str | None]] = []
+        self.new: list[tuple[str, str, Phone]] = []
 
-    def batch(self, raw: pa.Array, calling_code: pa.Array) -> pa.Array:
+    def e164(self, raw: pa.Array, calling_code: pa.Array) -> pa.Array:
         """A batch of DuckDB rows -> their E.164 (NULL for an empty or junk phone)."""
+        return pa.array([phone.e164 for phone in self.batch(raw, calling_code)], pa.string())
+
+    def quality(self, raw: pa.Array, calling_code: pa.Array) -> pa.Array:
+        """A batch of DuckDB rows -> valid / possible / junk (NULL for no phone)."""
+        return pa.array([phone.quality for phone in self.batch(raw, calling_code)], pa.string())
+
+    def batch(self, raw: pa.Array, calling_code: pa.Array) -> list[Phone]:
         raws = pc.cast(raw, pa.string()).to_pylist()
         codes = pc.cast(calling_code, pa.string()).to_pylist()
-        return pa.array([self.one(r, c or "") if r else None for r, c in zip(raws, codes)], pa.string())
+        return [self.one(r, c or "") if r else Phone(None, None) for r, c in zip(raws, codes)]
 
-    def one(self, raw: str, code: str) -> str | None:
+    def one(self, raw: str, code: str) -> Phone:
         key = (raw, code)
         if key in self.known:
             return self.known[key]
-        answer = self.known[key] = to_e164(raw, code or None, self.default)
+        answer = self.known[key] = parse_phone(raw, code or None, self.default)
         self.new.append((raw, code, answer))
         return answer
 
@@ -66,11 +78,11 @@ class PhoneNumbers:
             return 0
         con.execute(sql_file("phone_table"))
         rows = pa.table({"raw": [r for r, _, _ in self.new], "calling_code": [c for _, c, _ in self.new],
-                         "e164": [e for _, _, e in self.new]},
-                        schema=pa.schema([("raw", pa.string()), ("calling_code", pa.string()), ("e164", pa.string())]))
+                         "e164": [p.e164 for _, _, p in self.new], "quality": [p.quality for _, _, p in self.new]},
+                        schema=pa.schema([(name, pa.string()) for name in ("raw", "calling_code", "e164", "quality")]))
         con.register("_new_phones", rows)
         try:
-            con.execute(sql_file("phone_save"), {"region": self.default or "", "library": phonenumbers.__version__})
+            con.execute(sql_file("phone_save"), {"region": self.default or "", "library": ANSWERS_VERSION})
         finally:
             con.unregister("_new_phones")
         saved, self.new = len(self.new), []
@@ -79,10 +91,11 @@ class PhoneNumbers:
 
 def load_phone_numbers(con: duckdb.DuckDBPyConnection, default: str | None) -> PhoneNumbers:
     """The answers this warehouse keeps for `default` and this phonenumbers version."""
-    known: dict[tuple[str, str], str | None] = {}
+    known: dict[tuple[str, str], Phone] = {}
     if PHONE_TABLE in relations(con):
-        rows = con.execute(sql_file("phone_load"), {"region": default or "", "library": phonenumbers.__version__})
-        known = {(raw, code): e164 for raw, code, e164 in rows.fetchall()}
+        con.execute(sql_file("phone_table"))  # a warehouse from before the quality column gets it
+        rows = con.execute(sql_file("phone_load"), {"region": default or "", "library": ANSWERS_VERSION})
+        known = {(raw, code): Phone(e164, quality) for raw, code, e164, quality in rows.fetchall()}
     return PhoneNumbers(default, known)
 
 
@@ -90,13 +103,15 @@ def register_functions(con: duckdb.DuckDBPyConnection) -> PhoneNumbers:
     """Make the model functions callable on `con` (idempotent per connection); the phone
     answers, for the caller to `save` when the build is kept."""
     existing = {row[0] for row in con.execute(
-        "SELECT function_name FROM duckdb_functions() WHERE function_name = 'phone_e164'").fetchall()}
-    if existing:
-        con.remove_function("phone_e164")
+        "SELECT function_name FROM duckdb_functions() WHERE function_name IN ('phone_e164', 'phone_quality')"
+    ).fetchall()}
+    for name in existing:
+        con.remove_function(name)
     phones = load_phone_numbers(con, default_region())
     # null_handling="special": a NULL calling code must still reach the function.
-    con.create_function("phone_e164", phones.batch, [VARCHAR, VARCHAR], VARCHAR,
-                        type="arrow", null_handling="special", side_effects=False)
+    for name, body in (("phone_e164", phones.e164), ("phone_quality", phones.quality)):
+        con.create_function(name, body, [VARCHAR, VARCHAR], VARCHAR,
+                            type="arrow", null_handling="special", side_effects=False)
     con.execute(sql_file("functions"))
     return phones
 

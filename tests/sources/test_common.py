@@ -110,6 +110,8 @@ def test_cursor_judges_a_whole_scan_against_where_the_run_started() -> None:
     ("08031234567", "+234", None, "+2348031234567"),
     ("08031234567", None, "NG", "+2348031234567"),
     ("+1 (415) 255-0100", None, None, "+14152550100"),
+    ("+44 7911 670123", None, None, "+447911670123"),  # a range newer than the metadata: possible
+    ("447911670123", None, None, "+447911670123"),
     ("status", None, None, None),
     ("120363045767536459", None, None, None),
     ("{Hi|Hello} [name] your message has no keyword here.", None, None, None),

@@ -181,6 +181,24 @@ def test_phones_in_every_shape_normalise_to_e164_and_junk_to_null(tmp_path: Path
     assert len(junk_people) == len(junk) and None not in junk_people
 
 
+def test_a_possible_number_the_library_calls_unallocated_keeps_its_e164_and_joins(tmp_path: Path) -> None:
+    """UK mobiles +44 7911 67... are newer than phonenumbers' metadata: not "valid" there, but
+    a plausible number. The person must not split in two; the quality column says which is which."""
+    new_range = "+447911670123"
+    warehouse, _ = build(tmp_path, {
+        "raw_whautomate.contacts": [whautomate("wa-uk", new_range), whautomate("wa-ng", Phone("NG").spaced),
+                                    whautomate("wa-junk", "status"), whautomate("wa-none", None)],
+        "raw_waabot.contacts": [waabot("wb-uk", new_range.lstrip("+"))],
+        "raw_waabot.contact_groups": [],
+    })
+    quality = {f"{p}:{c}": (e, q) for p, c, e, q in rows_of(
+        warehouse, "SELECT provider, contact_id, phone_e164, phone_quality FROM crm.contacts")}
+    assert quality["whautomate:wa-uk"] == quality["waabot:wb-uk"] == (new_range, "possible")
+    assert quality["whautomate:wa-ng"] == (Phone("NG").e164, "valid")
+    assert quality["whautomate:wa-junk"] == (None, "junk") and quality["whautomate:wa-none"] == (None, None)
+    assert frozenset({"whautomate:wa-uk", "waabot:wb-uk"}) in groups(warehouse)
+
+
 def test_emails_are_trimmed_lower_cased_and_invalid_ones_null(tmp_path: Path) -> None:
     address = "Ada.Eze@Example.COM"
     raw = {"ok": f"  {address}\t", "empty": "", "blank": "   ", "no-at": "ada.eze", "no-domain": "ada@", "none": None,

@@ -57,7 +57,7 @@ def test_cached_answers_equal_phonenumbers(region: str | None, monkeypatch: pyte
         def no_parsing(*args: object) -> None:
             raise AssertionError(f"parsed {args} again: it is in ops.phone_e164")
 
-        monkeypatch.setattr(functions, "to_e164", no_parsing)
+        monkeypatch.setattr(functions, "parse_phone", no_parsing)
         register_functions(con)
         assert answers(con) == expected  # every answer from the warehouse, none parsed
 
@@ -76,3 +76,17 @@ def test_answers_are_kept_per_default_region_and_library(monkeypatch: pytest.Mon
         assert len(register_functions(con).known) == 1
         con.execute("UPDATE ops.phone_e164 SET library = '0.0'")
         assert register_functions(con).known == {}  # another phonenumbers version: parse again
+
+
+def test_a_warehouse_from_before_phone_quality_parses_its_numbers_again() -> None:
+    """Its answers lack the quality, and gave possible numbers no E.164: none is reused."""
+    with duckdb.connect() as con:
+        con.execute("CREATE SCHEMA ops")
+        con.execute("CREATE TABLE ops.phone_e164 (raw VARCHAR NOT NULL, calling_code VARCHAR NOT NULL, "
+                    "default_region VARCHAR NOT NULL, library VARCHAR NOT NULL, e164 VARCHAR)")
+        con.execute("INSERT INTO ops.phone_e164 VALUES ('+447911670123', '', '', ?, NULL)", [phonenumbers.__version__])
+        con.execute("CREATE TABLE p (raw VARCHAR, code VARCHAR)")
+        con.execute("INSERT INTO p VALUES ('+447911670123', NULL)")
+        assert register_functions(con).known == {}
+        assert answers(con) == ["+447911670123"]
+        assert con.execute("SELECT phone_quality(raw, code) FROM p").fetchall() == [("possible",)]

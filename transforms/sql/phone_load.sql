@@ -1,4 +1,5 @@
--- The answers phone_e164 can reuse: same default region, same phonenumbers version.
-SELECT raw, calling_code, e164
+-- The answers the phone functions can reuse: same default region, same answers version
+-- (phonenumbers' and crmsync's rules: transforms/functions.py ANSWERS_VERSION).
+SELECT raw, calling_code, e164, quality
 FROM ops.phone_e164
 WHERE default_region = $region AND library = $library

@@ -18,6 +18,9 @@ SELECT
     c.phone_raw,
     c.calling_code,
     c.phone_e164,
+    -- valid, possible (a plausible number in a range phonenumbers does not know yet: it keeps
+    -- its E.164 and joins), junk (no E.164, joins nobody); NULL: no phone.
+    phone_quality(c.phone_raw, c.calling_code) AS phone_quality,
     c.email,
     c.first_name,
     c.last_name,
