@@ -232,8 +232,8 @@ class ApiClient:
                     f"check sources.{self.provider}.{self.auth_setting}"
                 )
             if status not in _TRANSIENT_STATUS:
-                raise self.failed(f"{where} answered {status}: {_excerpt(response)}", status)
-            last_problem, hint = f"status {status}: {_excerpt(response)}", ""
+                raise self.failed(f"{where} answered {status}: {self.excerpt(response)}", status)
+            last_problem, hint = f"status {status}: {self.excerpt(response)}", ""
             if status == 429:
                 self.limiter.hold(retry_after(response, self.retry.retry_after_max_s, self.clock.now()))
                 self.retries += 1
@@ -267,6 +267,12 @@ class ApiClient:
     def failed(self, message: str, status: int | None = None, *, transient: bool = False) -> RequestFailed:
         """The failure to raise, its message scrubbed of every credential this client holds."""
         return RequestFailed(self.scrub(message), status, transient=transient)
+
+    def excerpt(self, response: httpx.Response) -> str:
+        """The start of an answer's body, on one line; scrubbed before it is cut, so that no
+        credential is cut into a piece scrubbing would not recognise."""
+        text = self.scrub(response.text.strip().replace("\n", " "))
+        return text[:200] if text else "(empty body)"
 
     def scrub(self, text: str) -> str:
         """`text` with each credential (as sent: raw, URL- or JSON-encoded) replaced by ***."""
@@ -322,8 +328,3 @@ def _cut_short(content: bytes, error: orjson.JSONDecodeError) -> bool:
     except UnicodeDecodeError as bad:
         return bad.reason == "unexpected end of data"
     return False
-
-
-def _excerpt(response: httpx.Response) -> str:
-    text = response.text.strip().replace("\n", " ")
-    return text[:200] if text else "(empty body)"
