@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import re
 import threading
@@ -74,8 +75,8 @@ class RetryPolicy:
 class Bounds:
     """How much a provider may answer before crmsync stops believing it: pages and records of
     one listing (a server looping on its cursor would otherwise be read forever), and the share
-    of a run's look-ups it may refuse (a key or format problem, not invalid people) once at
-    least `lookup_refused_min` were asked."""
+    of a run's look-ups it may refuse (past it: a key or format problem, not invalid people)
+    once at least `lookup_refused_min` were refused."""
 
     max_pages: int = 100_000
     max_records: int = 50_000_000
@@ -96,7 +97,7 @@ LISTING_SETTINGS = (
 LOOKUP_SETTINGS = (
     # More than this share of a run's look-ups refused (4xx other than 404) fails the run...
     Setting("lookup_refused_share", default=Bounds.lookup_refused_share),
-    Setting("lookup_refused_min", default=Bounds.lookup_refused_min),  # ...once this many were asked
+    Setting("lookup_refused_min", default=Bounds.lookup_refused_min),  # ...once this many were refused
 )
 
 
@@ -235,7 +236,7 @@ class ApiClient:
                 raise self.failed(f"{where} answered {status}: {self.excerpt(response)}", status)
             last_problem, hint = f"status {status}: {self.excerpt(response)}", ""
             if status == 429:
-                self.limiter.hold(retry_after(response, self.retry.retry_after_max_s, self.clock.now()))
+                self.limiter.hold(_retry_after(response, self.retry.retry_after_max_s, self.clock.now()))
                 self.retries += 1
                 continue
             self.backoff(attempt)
@@ -280,7 +281,7 @@ class ApiClient:
         with self._secrets_lock:
             secrets = sorted(self._secrets, key=len, reverse=True)
         for secret in secrets:
-            for form in {secret, quote(secret, safe=""), quote_plus(secret), json_text(secret)}:
+            for form in {secret, quote(secret, safe=""), quote_plus(secret), _json_text(secret)}:
                 text = text.replace(form, "***")
         return text
 
@@ -299,14 +300,14 @@ class ApiClient:
                 self._secrets |= kept
 
 
-def json_text(value: str) -> str:
+def _json_text(value: str) -> str:
     """How `value` reads inside a JSON string."""
     return json.dumps(value)[1:-1]
 
 
-def retry_after(response: httpx.Response, cap: float, now: datetime) -> float:
+def _retry_after(response: httpx.Response, cap: float, now: datetime) -> float:
     """The seconds `Retry-After` asks for (a number, or an HTTP date after `now`), at most
-    `cap`; 1 s when it is missing or unreadable."""
+    `cap`; 1 s when it is missing or unreadable (NaN included: it would poison the limiter)."""
     value = response.headers.get("Retry-After", "1").strip()
     try:
         wait = float(value)
@@ -315,7 +316,7 @@ def retry_after(response: httpx.Response, cap: float, now: datetime) -> float:
             wait = (parsedate_to_datetime(value) - now).total_seconds()
         except (TypeError, ValueError):
             return 1.0
-    return min(max(wait, 0.0), cap)
+    return 1.0 if math.isnan(wait) else min(max(wait, 0.0), cap)
 
 
 def _cut_short(content: bytes, error: orjson.JSONDecodeError) -> bool:

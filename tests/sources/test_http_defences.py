@@ -45,6 +45,8 @@ def once_then_ok(first: Response):
     (format_datetime(NOW + timedelta(seconds=30), usegmt=True), 30.0),
     ("600", 120.0),  # capped at retry_after_max_s
     (format_datetime(NOW + timedelta(hours=2), usegmt=True), 120.0),
+    ("soon", 1.0),  # unreadable: a second
+    ("nan", 1.0),
 ])
 def test_retry_after_waits_what_it_says_up_to_the_cap(header: str, waited: float) -> None:
     fake = FakeClock()
