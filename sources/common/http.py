@@ -322,10 +322,8 @@ def _retry_after(response: httpx.Response, cap: float, now: datetime) -> float:
 def _cut_short(content: bytes, error: orjson.JSONDecodeError) -> bool:
     """Whether the parser ran out of body (a transfer cut short, worth asking again) rather
     than into something wrong (invalid UTF-8, nesting past orjson's 1024 levels, not JSON)."""
-    if error.pos >= len(content):
-        return True
     try:  # orjson checks UTF-8 first: a body cut inside a character fails there
-        content.decode()
+        text = content.decode()
     except UnicodeDecodeError as bad:
         return bad.reason == "unexpected end of data"
-    return False
+    return error.pos >= len(text)  # orjson counts characters, not bytes

@@ -86,6 +86,7 @@ def test_a_whole_body_that_is_not_json_fails_at_once(body: bytes, reason: str) -
 @pytest.mark.parametrize("cut", [
     json_response(b'{"results": [{"id": 1}, {"id": 2'),  # Content-Length says this is all
     json_response('{"name": "Adé"}'.encode()[:-3]),  # cut inside a character
+    json_response('[{"name": "Adé Ọlá"}, {"name": "Ọ'.encode()),  # past characters of several bytes
     Response(b'{"results": []}', headers={"Content-Length": "400"}),  # fewer bytes than promised
 ])
 def test_a_body_cut_short_is_asked_again(cut: Response) -> None:
