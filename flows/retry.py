@@ -1,29 +1,17 @@
 """Which sync failures are worth retrying.
 
-`sync_provider` catches every error and reports it as text (so one provider never stops the
-others), so a failed ProviderResult is classified by its message, and raw exceptions by
-type. Transient: the HTTP layer gave up on a network error, a 5xx, a 429 or a body cut short.
-Never transient: refused credentials, a missing setting, a 4xx the API meant, anything else
-(a bug or bad data does not heal by waiting).
+`sync_provider` catches every error and reports it as a ProviderResult (so one provider never
+stops the others); whether the failure is transient travels with it (`transient`, set from
+the exception the HTTP layer raised: it gave up on a network error, a 5xx, a 429 or a body
+cut short). Never transient: refused credentials, a missing setting, a 4xx the API meant,
+anything else (a bug or bad data does not heal by waiting).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import httpx
-
-from crmsync.kernel.errors import UserError
 from crmsync.pipelines.sync import ProviderResult
-from crmsync.sources.common.http import AuthError, RequestFailed
-
-TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
-# The messages sources.common.http writes when its own retries ran out on a transient fault.
-_GAVE_UP = re.compile(r"failed after \d+ attempts \((status (429|5\d\d)|\w*(Error|Timeout)\w*)\)")
-_CUT_SHORT = re.compile(r"kept answering incomplete JSON")
-_TRANSPORT = re.compile(r"^(ConnectError|ConnectTimeout|ReadTimeout|ReadError|WriteError|RemoteProtocolError|"
-                        r"PoolTimeout|WriteTimeout)\b")
 
 
 class ProviderSyncFailed(Exception):
@@ -45,25 +33,11 @@ def named(provider: str, error: str | None) -> str:
     return text if text.startswith(provider) else f"{provider}: {text}"
 
 
-def is_transient(error: BaseException | str | None) -> bool:
-    if error is None:
-        return False
-    if isinstance(error, str):
-        return bool(_GAVE_UP.search(error) or _CUT_SHORT.search(error) or _TRANSPORT.search(error))
-    if isinstance(error, AuthError | UserError):
-        return False
-    if isinstance(error, RequestFailed):
-        return error.status is None and is_transient(str(error)) or error.status in TRANSIENT_STATUS
-    if isinstance(error, httpx.HTTPStatusError):
-        return error.response.status_code in TRANSIENT_STATUS
-    return isinstance(error, httpx.TransportError | TimeoutError | ConnectionError)
-
-
 def failure_for(provider: str, result: ProviderResult) -> ProviderSyncFailed | None:
     """The exception a failed result raises in its task (None when it succeeded)."""
     if result.status == "ok":
         return None
-    kind = TransientSyncFailed if is_transient(result.error) else ProviderSyncFailed
+    kind = TransientSyncFailed if result.transient else ProviderSyncFailed
     return kind(provider, result)
 
 

@@ -22,7 +22,7 @@ from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.kernel.warehouse import tables_of
 from crmsync.sources import registry
 from crmsync.sources.common.config import provider_settings
-from crmsync.sources.common.http import RequestFailed
+from crmsync.sources.common.http import RequestFailed, is_transient
 from crmsync.sources.common.run import SyncRun
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -36,6 +36,7 @@ Progress = Callable[[str, str, int], None]  # (provider, table, rows read so far
 class ProviderResult:
     status: str = "ok"  # "ok" or "failed"
     error: str | None = None
+    transient: bool = False  # failed in a way a later attempt may not meet (flows retry it)
     rows: dict[str, int] = field(default_factory=dict)  # rows loaded this run, per table
     read: dict[str, int] = field(default_factory=dict)  # rows the API answered, per table
     deleted: dict[str, int] = field(default_factory=dict)  # rows newly marked deleted
@@ -89,9 +90,10 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
             result.rows = _rows_loaded(pipeline, info)
             result.deleted = mark_deleted(warehouse, f"raw_{provider}", run)
     except (UserError, RequestFailed) as error:
-        result.status, result.error = "failed", str(error)
+        result.status, result.error, result.transient = "failed", str(error), is_transient(error)
     except Exception as error:  # noqa: BLE001 - one provider's failure must not stop the others
-        result.status, result.error = "failed", _describe(error)
+        cause = _innermost(error)
+        result.status, result.error, result.transient = "failed", _describe(cause), is_transient(cause)
     finally:
         run.close()
     result.problems = run.problems()
@@ -152,10 +154,15 @@ def _rows_loaded(pipeline: dlt.Pipeline, info: LoadInfo) -> dict[str, int]:
     return {table: n for table, n in counts.items() if not table.startswith("_dlt")}
 
 
-def _describe(error: BaseException) -> str:
-    """One line: the innermost cause, which is where dlt wraps the real error."""
+def _innermost(error: BaseException) -> BaseException:
+    """The innermost cause, which is where dlt wraps the real error."""
     while error.__cause__ is not None:
         error = error.__cause__
+    return error
+
+
+def _describe(error: BaseException) -> str:
+    """One line naming the error (the innermost cause, see _innermost)."""
     if isinstance(error, UserError | RequestFailed):
         return str(error)
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""

@@ -27,7 +27,7 @@ from crmsync.sources.chatman.helpers import (
     iso,
 )
 from crmsync.sources.common.cursor import Cursor
-from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.http import ApiClient, Bounds
 from crmsync.sources.common.paging import cursor_pages
 from crmsync.sources.common.resources import ROWS_PER_ITEM, tables
 from crmsync.sources.common.run import SyncRun
@@ -45,7 +45,7 @@ def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
     return run.client(ApiClient(
         "chatman", settings["base_url"], auth_setting="api_key",
         headers={"Authorization": f"Bearer {settings['api_key']}"},
-        per_second=settings["requests_per_second"]))
+        per_second=settings["requests_per_second"], bounds=Bounds.of(settings)))
 
 
 @dlt.source(name="chatman", max_table_nesting=0)

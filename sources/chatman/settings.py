@@ -1,6 +1,7 @@
 """Chatman API settings (CONTRACT.md section 1). The host is per account: no default."""
 
 from crmsync.kernel.provider import Setting
+from crmsync.sources.common.http import LISTING_SETTINGS
 
 SETTINGS = (
     Setting("base_url"),  # https://<account-host>/v1/public-apis
@@ -13,4 +14,5 @@ SETTINGS = (
     # Push: subscribe/unsubscribe take at most 1000 user_ids a call (the API's maximum).
     Setting("push_batch_size", default=1000),
     Setting("push_concurrency", default=2),  # push calls in flight, within the rate budget
+    *LISTING_SETTINGS,
 )

@@ -94,9 +94,10 @@ from crmsync.sources.chatrace.helpers import (
     read_previous,
 )
 from crmsync.sources.common.cursor import Cursor, scan_cursor
-from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.http import ApiClient, Bounds
 from crmsync.sources.common.known_people import group_people, known_people
-from crmsync.sources.common.paging import fetch_each
+from crmsync.sources.common.lookups import look_up_all
+from crmsync.sources.common.paging import Listing, fetch_each
 from crmsync.sources.common.records import Column, Shape
 from crmsync.sources.common.resources import require_keys, tables
 from crmsync.sources.common.run import SyncRun
@@ -131,7 +132,7 @@ def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
     return run.client(ApiClient(
         "chatrace", settings["base_url"], auth_setting="access_token",
         headers={"X-ACCESS-TOKEN": settings["access_token"]},
-        per_second=settings["requests_per_second"]))
+        per_second=settings["requests_per_second"], bounds=Bounds.of(settings)))
 
 
 @dataclass
@@ -231,8 +232,7 @@ class Reach:
         now = datetime.now(timezone.utc)
         ask = [p for p in people if not previous.resolved(p)
                and not (p.key in missed and now - datetime.fromisoformat(missed[p.key]) < self.recheck)]
-        with ThreadPoolExecutor(self.options.concurrency) as pool:
-            answers = list(pool.map(lambda person: look_up(self.api, person), ask))
+        answers = look_up_all(self.api, ask, look_up, self.options.concurrency)
         known = {p.key for p in people}
         for key in [k for k in missed if k not in known]:  # the state follows the known people
             del missed[key]
@@ -244,7 +244,7 @@ class Reach:
             else:
                 missed[answer.person.key] = iso_now()
             if answer.rejected:
-                problems["lookup: phone/email refused by Chatrace as invalid (400)"] += answer.rejected
+                problems["lookup: phone/email refused by Chatrace as invalid (4xx)"] += answer.rejected
         return self.found
 
 
@@ -467,11 +467,12 @@ def _comments_of(api: ApiClient, opportunities: Sequence[dict[str, Any]], page_s
     def fetch(opportunity: dict[str, Any]) -> list[dict[str, Any]]:
         path = f"/pipelines/{opportunity['pipeline_id']}/opportunities/{opportunity['id']}/comments"
         found: list[dict[str, Any]] = []
+        listing = Listing(api, path)
         while True:  # almost always one page
             body = api.get_json(path, {"offset": len(found), "limit": page_size}, accept=(404,))
             if body is None:  # deleted since the listing: the next scan marks it
                 return found
-            page = data_of(body, f"GET {path}")
+            page = listing.page(data_of(body, f"GET {path}"))
             found += page
             if len(page) < page_size:
                 return found

@@ -14,7 +14,8 @@ from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import tables_of
 from crmsync.sources.common.http import ApiClient, RequestFailed
 from crmsync.sources.common.known_people import Person
-from crmsync.sources.common.paging import numbered_pages
+from crmsync.sources.common.lookups import REFUSED, Refusals
+from crmsync.sources.common.paging import Listing, numbered_pages
 from crmsync.sources.common.records import JSON_TEXT, Column
 
 SQL_DIR = Path(__file__).resolve().parent
@@ -144,7 +145,7 @@ def offset_pages(api: ApiClient, path: str, page_size: int, concurrency: int,
         query = {**(params or {}), "offset": page * page_size, "limit": page_size}
         return data_of(api.get_json(path, query), f"GET {path} offset {page * page_size}")
 
-    return numbered_pages(fetch, concurrency, first=0, full_page=page_size)
+    return numbered_pages(fetch, concurrency, Listing(api, path), first=0, full_page=page_size)
 
 
 @dataclass(frozen=True)
@@ -182,20 +183,17 @@ def order_record(body: dict[str, Any]) -> dict[str, Any]:
 class Lookup:
     person: Person
     contact_ids: list[int]
-    rejected: int = 0  # values Chatrace refused (400)
+    rejected: int = 0  # values Chatrace refused (a 4xx other than 404)
 
 
-def look_up(api: ApiClient, person: Person) -> Lookup:
+def look_up(refusals: Refusals, person: Person) -> Lookup:
     """find_by_custom_field by phone, then by each email until one finds somebody."""
     answer = Lookup(person, [])
     tries = ([("phone", person.phone)] if person.phone else []) + [("email", e) for e in person.emails]
     for field_id, value in tries:
-        try:
-            body = api.get_json("/contacts/find_by_custom_field", {"field_id": field_id, "value": value})
-        except RequestFailed as error:
-            if error.status != 400:
-                raise
-            answer.rejected += 1  # Chatrace judged the value invalid: a miss, not a failure
+        body = refusals.ask("/contacts/find_by_custom_field", {"field_id": field_id, "value": value})
+        if body is REFUSED:
+            answer.rejected += 1  # Chatrace judged the value invalid: a miss, unless it refuses most
             continue
         found = [c.get("id") for c in data_of(body, "find_by_custom_field")]
         answer.contact_ids = [int(i) for i in found if isinstance(i, int) and not isinstance(i, bool)]

@@ -1,6 +1,7 @@
 """Chatrace API settings (CONTRACT.md section 5). White-label hosts differ: set base_url."""
 
 from crmsync.kernel.provider import Setting
+from crmsync.sources.common.http import LISTING_SETTINGS, LOOKUP_SETTINGS
 
 SETTINGS = (
     Setting("base_url", default="https://api.chatrace.com"),
@@ -18,4 +19,6 @@ SETTINGS = (
     Setting("recheck_missing_hours", default=24.0),  # how often known people not found are asked again
     Setting("final_order_statuses", default=[10, 13]),  # orders in these statuses never change
     Setting("push_concurrency", default=8),  # push calls in flight (one contact per call)
+    *LISTING_SETTINGS,
+    *LOOKUP_SETTINGS,
 )

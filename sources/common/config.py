@@ -67,13 +67,30 @@ def require_rate(provider: str, setting: Setting, value: Any) -> None:
         raise _refused(provider, setting, f"must be 0 (no pacing) or a positive rate, not {value}")
 
 
+def require_positive(provider: str, setting: Setting, value: Any) -> None:
+    if value < 1:
+        raise _refused(provider, setting, f"must be at least 1, not {value}")
+
+
+def require_count(provider: str, setting: Setting, value: Any) -> None:
+    if value < 0:
+        raise _refused(provider, setting, f"must be 0 or more, not {value}")
+
+
+def require_share(provider: str, setting: Setting, value: Any) -> None:
+    if not 0 <= value <= 1:
+        raise _refused(provider, setting, f"must be a share between 0 and 1, not {value}")
+
+
 def _refused(provider: str, setting: Setting, why: str) -> ConfigError:
     return ConfigError(f"{provider}: setting sources.{provider}.{setting.key} {why} "
                        f"(set in .dlt/config.toml or {setting.env_name(provider)})")
 
 
 # Values that resolve but would only fail later (after every retry), checked by their key.
-VALUE_CHECKS = {"base_url": require_http_url, "requests_per_second": require_rate}
+VALUE_CHECKS = {"base_url": require_http_url, "requests_per_second": require_rate,
+                "max_pages": require_positive, "max_records": require_positive,
+                "lookup_refused_share": require_share, "lookup_refused_min": require_count}
 
 
 def provider_settings(provider: str, full_scan: bool = False) -> dict[str, Any]:

@@ -1,4 +1,10 @@
-"""The paging styles of the contract: cursor (`after`), page number, offset, none."""
+"""The paging styles of the contract: cursor (`after`), page number, offset, none.
+
+Every listing stops: a cursor handed out twice, a page identical to the one before, or more
+pages or records than the provider's `max_pages`/`max_records` fail it (a server looping on
+its cursor would otherwise be read, and loaded, forever). Only the previous page and the
+cursors are kept, so memory stays flat however long a listing runs.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,55 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.http import ApiClient, RequestFailed
+
+
+class Listing:
+    """The checks of one listing, page by page, against its client's bounds."""
+
+    def __init__(self, client: ApiClient, path: str) -> None:
+        self.provider = client.provider
+        self.where = f"{client.provider}: GET {path}"
+        self.bounds = client.bounds
+        self.pages = 0
+        self.records = 0
+        self._cursors: set[str] = set()  # at most max_pages of them
+        self._previous: list[dict[str, Any]] | None = None
+
+    def page(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`records`, the listing's next page, once it is within bounds."""
+        self.pages += 1
+        self.records += len(records)
+        if self.pages > self.bounds.max_pages:
+            raise self._stopped(f"went past sources.{self.provider}.max_pages ({self.bounds.max_pages} pages)")
+        if self.records > self.bounds.max_records:
+            raise self._stopped(f"went past sources.{self.provider}.max_records "
+                                f"({self.bounds.max_records} records, at page {self.pages})")
+        if records and records == self._previous:
+            raise self._stopped(f"answered page {self.pages} identical to the one before")
+        self._previous = records
+        return records
+
+    def cursor(self, cursor: str) -> None:
+        """The cursor of the next page, once it is one not handed out before."""
+        if cursor in self._cursors:
+            raise self._stopped(f"handed out the cursor of an earlier page again (after page {self.pages})")
+        self._cursors.add(cursor)
+
+    def envelope(self, body: Any, results_key: str, next_key: str) -> tuple[list[dict[str, Any]], Any]:
+        """(records, next cursor) of a cursor page: an object with a list (none: an empty page)."""
+        if not isinstance(body, dict):
+            found = f"a JSON {type(body).__name__}"
+        else:
+            records, cursor = body.get(results_key) or [], body.get(next_key)
+            if isinstance(records, list) and isinstance(cursor, str | int | None):
+                return records, cursor
+            found = f"'{results_key}' as {type(records).__name__}, '{next_key}' as {type(cursor).__name__}"
+        raise RequestFailed(f"{self.where} page {self.pages + 1} answered {found}; expected an object with "
+                            f"a '{results_key}' list and a '{next_key}' cursor")
+
+    def _stopped(self, why: str) -> RequestFailed:
+        return RequestFailed(f"{self.where} {why}: stopped, the listing would not end")
 
 
 def cursor_pages(client: ApiClient, path: str, params: dict[str, Any],
@@ -16,20 +70,22 @@ def cursor_pages(client: ApiClient, path: str, params: dict[str, Any],
     """Follow `next` cursors until there is none (Chatman). The next page is asked for as soon
     as its cursor is read, so it travels while the caller converts this one."""
     query = dict(params)
+    listing = Listing(client, path)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(client.get_json, path, dict(query))
         while True:
-            body = pending.result()
-            cursor = body.get(next_key)
+            records, cursor = listing.envelope(pending.result(), results_key, next_key)
+            listing.page(records)
             if cursor:
+                listing.cursor(str(cursor))
                 query[cursor_param] = cursor
                 pending = pool.submit(client.get_json, path, dict(query))
-            yield body.get(results_key) or []
+            yield records
             if not cursor:
                 return
 
 
-def numbered_pages(fetch: Callable[[int], list[dict[str, Any]]], concurrency: int,
+def numbered_pages(fetch: Callable[[int], list[dict[str, Any]]], concurrency: int, listing: Listing,
                    first: int = 1, full_page: int | None = None) -> Iterator[list[dict[str, Any]]]:
     """Pages first, first+1, ... yielded in order, with `concurrency` pages always in flight
     (the next is asked for as one is handed out, so fetching overlaps the caller's work), until
@@ -43,6 +99,7 @@ def numbered_pages(fetch: Callable[[int], list[dict[str, Any]]], concurrency: in
             page = ahead.popleft().result()
             if not page:
                 return
+            listing.page(page)
             ahead.append(pool.submit(fetch, following))
             following += 1
             yield page

@@ -41,8 +41,9 @@ from typing import Any
 import dlt
 import pyarrow as pa
 from crmsync.kernel.provider import Provider, PushRule
-from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.http import ApiClient, Bounds
 from crmsync.sources.common.known_people import group_people, known_people
+from crmsync.sources.common.lookups import look_up_all
 from crmsync.sources.common.paging import fetch_each
 from crmsync.sources.common.resources import require_keys, tables
 from crmsync.sources.common.run import SyncRun
@@ -73,7 +74,8 @@ def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
     """The one client of a run (sync or push): one rate budget for every request."""
     return run.client(ApiClient(
         "dmchamp", settings["base_url"], auth_setting="api_key",
-        params={"apiKey": settings["api_key"]}, per_second=settings["requests_per_second"]))
+        params={"apiKey": settings["api_key"]}, per_second=settings["requests_per_second"],
+        bounds=Bounds.of(settings)))
 
 
 @dataclass
@@ -97,9 +99,8 @@ class Directory:
             previous = read_previous(self.run.warehouse) if state.get("loaded") else Previous()
             people = group_people(known_people(self.run.warehouse, self.default_region,
                                                exclude="dmchamp"))
-            with ThreadPoolExecutor(self.concurrency) as pool:
-                self._answers = list(pool.map(lambda p: look_up(self.api, p),
-                                              to_ask(people, previous, self.recheck)))
+            self._answers = look_up_all(self.api, to_ask(people, previous, self.recheck), look_up,
+                                        self.concurrency)
             found = dict.fromkeys(a.contact_id for a in self._answers if a.contact_id)
             self._live = list({**previous.live, **found})
             self._count_rejections()
@@ -122,7 +123,7 @@ class Directory:
         problems = self.run.shape("lookups", LOOKUP_COLUMNS).problems
         for answer in self._answers or ():
             for what in answer.rejected:
-                problems[f"{what}: refused by DM Champ as invalid (400)"] += 1
+                problems[f"{what}: refused by DM Champ as invalid (4xx)"] += 1
 
 
 @dlt.source(name="dmchamp", max_table_nesting=0)

@@ -12,8 +12,8 @@ import pyarrow as pa
 from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import tables_of
 from crmsync.sources.common.cursor import Cursor
-from crmsync.sources.common.http import ApiClient, RequestFailed
 from crmsync.sources.common.known_people import Person
+from crmsync.sources.common.lookups import REFUSED, Refusals
 from crmsync.sources.common.records import Column
 
 SQL_DIR = Path(__file__).resolve().parent
@@ -107,7 +107,7 @@ class Answer:
     found_by: str | None
     email: str | None  # the email that found the contact, else the first known
     asked_at: str
-    rejected: tuple[str, ...] = ()  # values DM Champ refused as invalid (400)
+    rejected: tuple[str, ...] = ()  # values DM Champ refused as invalid (a 4xx other than 404)
 
     def lookup_row(self) -> dict[str, Any]:
         return {"lookup_key": self.person.key, "phone_e164": self.person.phone,
@@ -119,18 +119,15 @@ class Answer:
                 "email": self.email, "found_by": self.found_by, "found_at": self.asked_at}
 
 
-_REJECTED = object()
-
-
-def look_up(api: ApiClient, person: Person) -> Answer:
+def look_up(refusals: Refusals, person: Person) -> Answer:
     """GET /contacts by phone, then by each email: the first contact id that answers."""
     asked_at = iso_now()
     rejected = []
     tries = ([("phone", "phoneNumber", person.phone)] if person.phone else []) + \
         [("email", "email", email) for email in person.emails]
     for found_by, param, value in tries:
-        contact_id = _ask(api, {param: value})
-        if contact_id is _REJECTED:
+        contact_id = _ask(refusals, {param: value})
+        if contact_id is REFUSED:
             rejected.append(found_by)
         elif contact_id:
             email = value if found_by == "email" else next(iter(person.emails), None)
@@ -138,14 +135,11 @@ def look_up(api: ApiClient, person: Person) -> Answer:
     return Answer(person, None, None, next(iter(person.emails), None), asked_at, tuple(rejected))
 
 
-def _ask(api: ApiClient, params: dict[str, str]) -> Any:
-    try:
-        body = api.get_json("/contacts", params, accept=(404,))
-    except RequestFailed as error:
-        if error.status == 400:  # DM Champ judged the phone/email invalid: a miss, not a failure
-            return _REJECTED
-        raise
-    return body.get("contactId") if isinstance(body, dict) else None
+def _ask(refusals: Refusals, params: dict[str, str]) -> Any:
+    """The contact id DM Champ answers (None: not found), or REFUSED (it judged the phone or
+    email invalid: a miss, unless it refuses most look-ups)."""
+    body = refusals.ask("/contacts", params, accept=(404,))
+    return body if body is REFUSED else body.get("contactId") if isinstance(body, dict) else None
 
 
 # -- messages --------------------------------------------------------------------------------

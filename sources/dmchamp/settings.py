@@ -1,6 +1,7 @@
 """DM Champ API settings (CONTRACT.md section 2)."""
 
 from crmsync.kernel.provider import Setting
+from crmsync.sources.common.http import LOOKUP_SETTINGS
 
 SETTINGS = (
     Setting("base_url", default="https://api.dmchamp.com/v1"),
@@ -12,4 +13,5 @@ SETTINGS = (
     Setting("batch_size", default=200),  # contacts per loaded arrow table
     Setting("default_region", default=""),  # ISO region (e.g. "NG") for national phone numbers
     Setting("push_concurrency", default=8),  # push calls in flight (one contact per call)
+    *LOOKUP_SETTINGS,
 )

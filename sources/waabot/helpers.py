@@ -109,7 +109,7 @@ class Instance:
                 return
             except ijson.JSONError:
                 api.backoff(attempt)
-        raise RequestFailed(f"{PROVIDER}: {where} kept answering incomplete JSON")
+        raise RequestFailed(f"{PROVIDER}: {where} kept answering incomplete JSON", transient=True)
 
     def _credentials(self, params: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, str] | None]:
         """The query and the GET body, with the instance credentials where the account wants them."""

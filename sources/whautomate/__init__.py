@@ -55,7 +55,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from crmsync.kernel.provider import Provider, PushRule
 from crmsync.sources.common.cursor import scan_cursor
-from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.http import ApiClient, Bounds
 from crmsync.sources.common.records import Column
 from crmsync.sources.common.resources import ROWS_PER_ITEM, tables
 from crmsync.sources.common.run import SyncRun
@@ -86,7 +86,7 @@ def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
     """The one client of a run: its rate budget is shared by every page and message request."""
     return run.client(ApiClient(
         "whautomate", settings["base_url"], auth_setting="api_key",
-        headers={"x-api-key": settings["api_key"]}, per_second=settings["requests_per_second"]))
+        headers={"x-api-key": settings["api_key"]}, per_second=settings["requests_per_second"], bounds=Bounds.of(settings)))
 
 
 @dlt.source(name="whautomate", max_table_nesting=0)

@@ -12,7 +12,7 @@ import pyarrow as pa
 from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import tables_of
 from crmsync.sources.common.http import ApiClient, RequestFailed
-from crmsync.sources.common.paging import numbered_pages
+from crmsync.sources.common.paging import Listing, numbered_pages
 from crmsync.sources.common.records import JSON_TEXT, Column
 from crmsync.sources.common.scans import Scan
 
@@ -83,7 +83,7 @@ def listing(api: ApiClient, path: str, page_size: int, concurrency: int) -> Iter
             raise RequestFailed(f"whautomate: GET {path} page {page} answered no JSON array")
         return [record for record in body if isinstance(record, dict)]
 
-    return numbered_pages(fetch, concurrency)
+    return numbered_pages(fetch, concurrency, Listing(api, path))
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Whautomate API settings (CONTRACT.md section 3). India accounts use api.in.whautomate.com."""
 
 from crmsync.kernel.provider import Setting
+from crmsync.sources.common.http import LISTING_SETTINGS
 
 SETTINGS = (
     Setting("base_url", default="https://api.whautomate.com/v1"),
@@ -12,4 +13,5 @@ SETTINGS = (
     # before the newest change seen, on top of how long the previous scan took.
     Setting("lag_seconds", default=300),
     Setting("push_concurrency", default=4),  # push calls in flight (one contact per call)
+    *LISTING_SETTINGS,
 )

@@ -58,7 +58,7 @@ def test_a_failing_provider_does_not_stop_the_others_and_is_not_retried(
 
 
 def test_a_transient_failure_is_retried(flow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    answers = [ProviderResult("failed", "waabot: GET /contact failed after 8 attempts (status 503)"),
+    answers = [ProviderResult("failed", "waabot: GET /contact failed after 8 attempts (status 503)", transient=True),
                ProviderResult(rows={"contacts": 1})]
     monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False: answers.pop(0))
     _, summary = run(flow_env, providers=["waabot"], push=False)

@@ -1,0 +1,67 @@
+"""Look-ups of known people, one request per phone or email (DM Champ, Chatrace), and how
+many of them the provider refused.
+
+A refusal (a 4xx other than 404) means the provider judged that phone or email invalid: a
+miss, not a failure. But a provider refusing most of a run's look-ups has a problem with the
+key, the format or its API, not that many invalid people: past the provider's
+`lookup_refused_share` (once at least `lookup_refused_min` were refused) the run fails.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from crmsync.sources.common.http import ApiClient, RequestFailed
+
+Person = TypeVar("Person")
+Answer = TypeVar("Answer")
+REFUSED = object()  # what Refusals.ask answers for a look-up the provider refused
+
+
+class Refusals:
+    """A run's look-ups through one client, counted across the threads that ask."""
+
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+        self.asked = 0
+        self.refused = 0
+        self.first: str | None = None  # the first refusal's message (the HTTP layer scrubbed it)
+        self._lock = threading.Lock()
+
+    def ask(self, path: str, params: dict[str, Any], accept: tuple[int, ...] = ()) -> Any:
+        """The parsed answer, or REFUSED."""
+        try:
+            answer = self.client.get_json(path, params, accept=accept)
+        except RequestFailed as error:
+            if error.status is None or not 400 <= error.status < 500 or error.status == 404:
+                raise
+            with self._lock:
+                self.asked += 1
+                self.refused += 1
+                self.first = self.first or str(error)
+            return REFUSED
+        with self._lock:
+            self.asked += 1
+        return answer
+
+    def check(self) -> None:
+        bounds, provider = self.client.bounds, self.client.provider
+        if self.refused >= bounds.lookup_refused_min and \
+                self.refused > bounds.lookup_refused_share * self.asked:
+            raise RequestFailed(f"{provider}: {self.refused} of {self.asked} look-ups refused, more than "
+                                f"sources.{provider}.lookup_refused_share ({bounds.lookup_refused_share:g}); "
+                                f"the first: {self.first}")
+
+
+def look_up_all(client: ApiClient, people: Sequence[Person], look_up: Callable[[Refusals, Person], Answer],
+                concurrency: int) -> list[Answer]:
+    """`look_up` of every person, `concurrency` at a time; fails when the provider refused
+    too many of the look-ups (Refusals.check)."""
+    refusals = Refusals(client)
+    with ThreadPoolExecutor(max(concurrency, 1)) as pool:
+        answers = list(pool.map(lambda person: look_up(refusals, person), people))
+    refusals.check()
+    return answers
