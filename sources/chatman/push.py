@@ -50,7 +50,7 @@ class ChatmanPush:
             # A create whose answer was lost, or a segment made meanwhile: it is there now.
             found = self._find_segment(target.name)
             if found is None:
-                raise RequestFailed(f"chatman: POST /segments/ refused {target.name!r}: {response.text[:200]}", 400)
+                raise RequestFailed(f"chatman: POST /segments/ refused {target.name!r}: {self.api.excerpt(response)}", 400)
             return found
         return str(response.json()["segment_id"])
 
@@ -86,9 +86,9 @@ class ChatmanPush:
         if response.status_code != 400:
             return None
         try:
-            return str(response.json().get("detail", ""))
+            return self.api.scrub(str(response.json().get("detail", "")))
         except ValueError:
-            return response.text[:200]
+            return self.api.excerpt(response)
 
     def _send_all(self, user_ids: list[str], send: Send) -> dict[str, str]:
         """Send `user_ids`; answer those Chatman refuses, with why (the others went through)."""

@@ -43,7 +43,7 @@ class ChatracePush:
             found = self._find_tag(target.name)
             if found is None:
                 raise RequestFailed(f"chatrace: POST /accounts/tags refused {target.name!r}: "
-                                    f"{response.text[:200]}", 400)
+                                    f"{self.api.excerpt(response)}", 400)
             return found
         return str(response.json()["id"])
 

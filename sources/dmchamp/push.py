@@ -92,7 +92,7 @@ class DmChampPush:
             return str(body["contactId"]), True  # created with listIds: in the list already
         if response.status_code == 400 and body.get("contactId"):
             return str(body["contactId"]), False  # "Contact already exists": add it to the list
-        reason = body.get("error") or body.get("message") or response.text[:200]
+        reason = self.api.scrub(str(body.get("error") or body.get("message") or "")) or self.api.excerpt(response)
         return Outcome(member.person_id, "rejected", None, None, f"DM Champ refused the contact: {reason}")
 
 

@@ -88,15 +88,15 @@ class WaabotPush:
         body = {"name": member.name or number, "number": number, "group_id": group_id, **self._instance()}
         response = self.api.request("POST", "/contact", json=body, accept=(400,))
         if response.status_code == 400:
-            if ALREADY_IN_GROUP not in _message(response):
+            if ALREADY_IN_GROUP not in _message(self.api, response):
                 return Outcome(member.person_id, "rejected", None, None,
-                               f"Waabot refused the record: {_message(response)}")
+                               f"Waabot refused the record: {_message(self.api, response)}")
             record_id = self._existing(group_id, number)
             if record_id is None:
                 return Outcome(member.person_id, "rejected", None, None,
                                "Waabot says the number is in the group but its record cannot be found")
         else:
-            record_id = str(_data(response)["_id"])
+            record_id = str(_data(self.api, response)["_id"])
         return Outcome(member.person_id, "ok", record_id, record_id, None)
 
     def _remove_one(self, group_id: str, member: Member, record: str | None) -> Outcome:
@@ -142,16 +142,18 @@ def _envelope(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _message(response: httpx.Response) -> str:
-    return str(_envelope(response).get("message") or response.text[:200])
+def _message(api: ApiClient, response: httpx.Response) -> str:
+    """The envelope's message, or the body's start; scrubbed of every credential (some
+    servers echo the request)."""
+    return api.scrub(str(_envelope(response).get("message") or "")) or api.excerpt(response)
 
 
-def _data(response: httpx.Response) -> dict[str, Any]:
+def _data(api: ApiClient, response: httpx.Response) -> dict[str, Any]:
     """The `data` record of a write's envelope."""
     data = _envelope(response).get("data")
     if not isinstance(data, dict) or "_id" not in data:
         raise RequestFailed(f"waabot: {response.request.method} {response.request.url.path} answered "
-                            f"no record: {_message(response)}")
+                            f"no record: {_message(api, response)}")
     return data
 
 
