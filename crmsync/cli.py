@@ -124,6 +124,9 @@ def push(
     dry_run: Annotated[bool, typer.Option(help="Show the changes, write nothing.")] = False,
     allow_mass_removal: Annotated[bool, typer.Option(
         help="Apply removals the mass-removal guard would hold back.")] = False,
+    full_resync: Annotated[bool, typer.Option(
+        help="Send every membership of each target again, not only the differences (idempotent; "
+             "repairs what a provider cannot show, such as DM Champ lists).")] = False,
     sandbox: Sandbox = None,
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
     transforms: Transforms = None,
@@ -139,7 +142,8 @@ def push(
     if not dry_run:
         writable_warehouse(warehouse)
     with linked_sandbox(sandbox):
-        result = run_push(warehouse, segment, provider, dry_run, allow_mass_removal, transforms or DEFAULT_ROOT)
+        result = run_push(warehouse, segment, provider, dry_run, allow_mass_removal, transforms or DEFAULT_ROOT,
+                          full_resync=full_resync)
     if json_output:
         print_json(result.as_dict())
     else:
