@@ -3,7 +3,7 @@
 -- anything but letters and digits one dash), both sides by the same expression.
 SELECT id AS membership,
        list_contains(list_transform(CAST(tags AS VARCHAR[]),
-                                    t -> trim(regexp_replace(lower(t), '[^a-z0-9]+', '-', 'g'), '-')),
+                                    lambda t: trim(regexp_replace(lower(t), '[^a-z0-9]+', '-', 'g'), '-')),
                      trim(regexp_replace(lower($target_id), '[^a-z0-9]+', '-', 'g'), '-')) AS present
 FROM raw_whautomate.contacts
 WHERE deleted_at IS NULL
