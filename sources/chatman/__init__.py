@@ -112,9 +112,17 @@ def chatman_source(
 
         return dlt.resource(rows, name=name, primary_key=key, write_disposition="merge")
 
+    listed: list[list] = []
+
+    def segment_pages() -> list[list]:
+        """The segments, listed once a run for both resources that read them (a few pages)."""
+        if not listed:
+            listed.extend(cursor_pages(api, "/segments/", listing))
+        return listed
+
     def segment_members() -> Iterable[list]:
         """Every segment's members, a page per segment: evaluate is a POST that reads."""
-        for page in cursor_pages(api, "/segments/", listing):
+        for page in segment_pages():
             for segment in page:
                 response = api.request("POST", f"/segments/{segment['segment_id']}/evaluate/", accept=(404,))
                 if response.status_code != 404:  # 404: deleted since it was listed
@@ -128,8 +136,7 @@ def chatman_source(
         contacts,
         triggered_events,
         campaign_events,
-        snapshot("segments", "segment_id", SEGMENT_COLUMNS,
-                 lambda: cursor_pages(api, "/segments/", listing)),
+        snapshot("segments", "segment_id", SEGMENT_COLUMNS, segment_pages),
         snapshot("segment_members", "segment_id", SEGMENT_MEMBER_COLUMNS, segment_members),
         snapshot("journeys", "journey_id", JOURNEY_COLUMNS,
                  lambda: cursor_pages(api, "/journeys/", listing)),

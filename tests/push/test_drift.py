@@ -5,6 +5,7 @@ never what people made by hand. Each dry run announces exactly what the real run
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import World
 from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
 from crmsync.transforms.segments import load_segments
+from typer.testing import CliRunner
 
+from crmsync.cli import app
 from tests.sources import conftest as sources_fixtures
 from tests.sources.conftest import truth
 
@@ -211,6 +214,10 @@ def test_hand_made_members_are_not_counted_nor_removed(sandbox: SandboxServer, w
     Person(sandbox).chatman("POST", "/segments/", json={"segment_name": TARGETS["chatman"],
                                                         "users": [{"user_id": u} for u in hand_made]})
     build(warehouse)
+    shown = CliRunner().invoke(app, ["push", "--dry-run", "--json", "--warehouse", str(warehouse), "--segment",
+                                     SEGMENT, "--provider", "chatman"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["segments"][SEGMENT]["chatman"]["by_hand"] == 4
     taken_over = dry_then_real(warehouse, providers=["chatman"]).segments[SEGMENT]["chatman"]
     assert (taken_over.added, taken_over.by_hand) == (len(members) - 3, 4)
     assert state(warehouse, "chatman") == set(members[3:])
