@@ -39,7 +39,7 @@ def config(api: PagedApi, sandbox_url: str) -> dict[str, Any]:
         # Chatman's campaigns are one table read from several paths: one resource per path.
         names[endpoint.table] = names.get(endpoint.table, 0) + 1
         name = endpoint.table if names[endpoint.table] == 1 else f"{endpoint.table}_{names[endpoint.table]}"
-        resources.append(_resource(name, endpoint))
+        resources.append(_resource(name, endpoint, {e.table: e.key for e in api.endpoints}))
     return {
         "client": {"base_url": sandbox_url + api.prefix + "/", "headers": api.headers},
         "resource_defaults": {"write_disposition": "merge"},
@@ -47,12 +47,13 @@ def config(api: PagedApi, sandbox_url: str) -> dict[str, Any]:
     }
 
 
-def _resource(name: str, endpoint: Endpoint) -> dict[str, Any]:
-    spec: dict[str, Any] = {"path": endpoint.path, "params": dict(endpoint.params),
+def _resource(name: str, endpoint: Endpoint, keys: dict[str, str]) -> dict[str, Any]:
+    spec: dict[str, Any] = {"path": endpoint.path, "method": endpoint.method, "params": dict(endpoint.params),
                             "paginator": _PAGINATORS[endpoint.paging]}
     if endpoint.paging == "cursor":
         spec["data_selector"] = "results"
     if endpoint.per_record_of:
-        spec["path"] = endpoint.path.replace("{id}", f"{{resources.{endpoint.per_record_of}.id}}")
+        parent = endpoint.per_record_of
+        spec["path"] = endpoint.path.replace("{id}", f"{{resources.{parent}.{keys[parent]}}}")
         spec["response_actions"] = [{"status_code": 404, "action": "ignore"}]
     return {"name": name, "table_name": endpoint.table, "primary_key": endpoint.key, "endpoint": spec}

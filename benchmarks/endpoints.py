@@ -20,6 +20,7 @@ class Endpoint:
     paging: str  # "cursor" (Chatman `next`/`after`), "page" (Whautomate bare arrays), "single"
     params: dict[str, Any] = field(default_factory=dict)
     per_record_of: str | None = None  # one request per record of that table (Whautomate messages)
+    method: str = "GET"  # Chatman's segment evaluate reads with a POST
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ def chatman(page_size: int) -> PagedApi:
                         Endpoint("triggered_events", "events/custom/triggered/", "event_id", "cursor", listing),
                         *campaigns,
                         Endpoint("segments", "segments/", "segment_id", "cursor", listing),
+                        Endpoint("segment_members", "segments/{id}/evaluate/", "segment_id", "single",
+                                 per_record_of="segments", method="POST"),
                         Endpoint("journeys", "journeys/", "journey_id", "cursor", listing),
                         Endpoint("custom_event_types", "events/custom/", "event_name", "single"),
                     ))

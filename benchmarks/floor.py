@@ -29,7 +29,9 @@ def fetch_all(api: PagedApi, sandbox_url: str) -> int:
 def _pages(client: httpx.Client, endpoint: Endpoint, ids: dict[str, list[str]]) -> Iterator[list[Any]]:
     if endpoint.per_record_of:
         for record_id in ids.get(endpoint.per_record_of, []):
-            yield _get(client, endpoint.path.format(id=record_id), endpoint.params, accept_404=True) or []
+            body = _get(client, endpoint.path.format(id=record_id), endpoint.params, accept_404=True,
+                        method=endpoint.method)
+            yield body if isinstance(body, list) else [body] if body else []  # evaluate: one record
     elif endpoint.paging == "single":
         body = _get(client, endpoint.path, endpoint.params)
         yield body.get("results", []) if isinstance(body, dict) else body
@@ -50,8 +52,9 @@ def _pages(client: httpx.Client, endpoint: Endpoint, ids: dict[str, list[str]]) 
         raise ValueError(f"unknown paging {endpoint.paging!r}")
 
 
-def _get(client: httpx.Client, path: str, params: dict[str, Any], accept_404: bool = False) -> Any:
-    response = client.get(path, params=params)
+def _get(client: httpx.Client, path: str, params: dict[str, Any], accept_404: bool = False,
+         method: str = "GET") -> Any:
+    response = client.request(method, path, params=params)
     if accept_404 and response.status_code == 404:
         return None
     response.raise_for_status()

@@ -130,6 +130,9 @@ def push(
     dry_run: Annotated[bool, typer.Option(help="Show the changes, write nothing.")] = False,
     allow_mass_removal: Annotated[bool, typer.Option(
         help="Apply removals the mass-removal guard would hold back.")] = False,
+    full_resync: Annotated[bool, typer.Option(
+        help="Send every membership of each target again, not only the differences (idempotent; "
+             "repairs what a provider cannot show, such as DM Champ lists).")] = False,
     sandbox: Sandbox = None,
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
     transforms: Transforms = None,
@@ -145,7 +148,8 @@ def push(
     # A dry run writes nothing, so it takes no lock (DuckDB refuses its read-only open while
     # another process writes the file anyway).
     with nullcontext() if dry_run else sole_writer(warehouse, "push"), linked_sandbox(sandbox):
-        result = run_push(warehouse, segment, provider, dry_run, allow_mass_removal, transforms or DEFAULT_ROOT)
+        result = run_push(warehouse, segment, provider, dry_run, allow_mass_removal, transforms or DEFAULT_ROOT,
+                          full_resync=full_resync)
     if json_output:
         print_json(result.as_dict())
     else:

@@ -162,12 +162,18 @@ def _nonzero(value: int, colour: str) -> str:
 
 
 def _push_note(target: TargetResult) -> str:
-    """The error, the first rejection reasons, or a dry run's sample of who changes."""
+    """The error; drift, re-sent and hand-made memberships; a dry run's sample of who changes;
+    the first rejection reasons."""
     if target.status != "ok":
         return f"[red]failed: {target.error}[/]"
     lines = []
     if target.created:
         lines.append("[dim]target would be created[/]")
+    for count, text in ((target.drift, "lost in the provider (drift)"), (target.restored, "of the adds put back"),
+                        (target.resent, "sent again (--full-resync)"),
+                        (target.by_hand, "there by hand, not crmsync's: left alone")):
+        if count:
+            lines.append(f"{count:,} {text}")
     for change, sign in (("add", "+"), ("remove", "-")):
         sample = target.sample.get(change) or []
         if sample:

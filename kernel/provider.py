@@ -74,3 +74,8 @@ class Provider:
     staging: Path | None = None
     # Its SELECT of (phone, calling code, email) per live contact, for the look-up providers.
     known_people: Path | None = None
+    # Its SELECT of (membership, present) for the push target $target_id as its latest sync
+    # read it: every contact or record it knows (membership: what the push client's outcomes
+    # name, the record when there is one) and whether the target holds it. The push compares
+    # it with what crmsync added to find drift and hand-made members. None: it cannot be read.
+    push_seen: Path | None = None

@@ -6,6 +6,16 @@ there (crm.segment_members, each on the provider contact it goes on) are compare
 are sent: a run with no change makes no write call, and only what crmsync added is ever
 removed, so memberships people made in the CRM are never touched.
 
+Drift: the state is also compared with what the provider's latest sync read of the target
+(its descriptor's `push_seen` query). A membership crmsync made that a sync begun after the
+push no longer shows, or one made in an earlier id of the target (deleted or made again in
+the CRM), is "lost": with `push.on_drift = "restore"` (dlt config, the default) its member
+is added again ("restore" in ops.push_log, counted in `restored` and `added`); with
+"report" it is only counted and logged. A member the target already holds that crmsync did
+not add (by hand, or before crmsync took the target over) is neither added nor ever removed,
+and counted in `by_hand`. DM Champ lists cannot be read: `full_resync` sends every membership
+again (adds are idempotent) to repair what cannot be seen.
+
 Resumable: state rows are written as each batch's outcomes arrive, in small transactions, so
 a push killed at any point loses at most the writes in flight; the clients' add and remove
 are idempotent, so the rerun repeats those harmlessly and ends exactly equal.
@@ -49,6 +59,7 @@ from crmsync.transforms.segments import Segment, load_segments
 SQL = Path(__file__).parent / "sql"
 SAMPLE = 5  # members shown per change in a dry run, rejection reasons kept per target
 DEFAULT_MAX_REMOVAL_SHARE = 0.5
+ON_DRIFT = ("restore", "report")  # push.on_drift: put lost memberships back, or only tell
 
 
 @dataclass
@@ -63,6 +74,10 @@ class TargetResult:
     rejected: int = 0
     held: int = 0  # removals held back by the mass-removal guard
     gone: int = 0  # memberships that went with a contact deleted in the provider
+    drift: int = 0  # memberships crmsync made that the provider no longer shows (lost)
+    restored: int = 0  # of `added`, lost memberships put back (push.on_drift = "restore")
+    resent: int = 0  # memberships crmsync holds sent again (--full-resync)
+    by_hand: int = 0  # memberships the target holds that crmsync did not make: never touched
     created: bool | None = None  # dry run: the target does not exist yet and would be created
     errors: list[str] = field(default_factory=list)  # first rejection reasons
     sample: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # dry run: adds, removes
@@ -94,16 +109,38 @@ class PushResult:
                 "segments": {s: {p: t.as_dict() for p, t in ts.items()} for s, ts in self.segments.items()}}
 
 
+@dataclass(frozen=True)
+class Change:
+    """One membership to send: `operation` is what the log calls it (add, restore, resend:
+    the client's add; remove: its remove)."""
+
+    member: Member
+    operation: str
+    record: str | None = None  # removes: the held membership's record (what undoes it)
+    membership: str | None = None  # removes: the state row it ends
+
+
+@dataclass(frozen=True)
+class Held:
+    """A state row that ends without a call: gone with its contact, or lost in the provider."""
+
+    member: Member
+    target_id: str
+    membership: str
+    wanted: bool = False  # lost: its member is still in the segment
+
+
 @dataclass
 class Plan:
-    """One target's diff. Removes carry the held membership's record (what undoes it)."""
+    """One target's diff."""
 
-    adds: list[Member]
-    removes: list[Member]
-    records: list[str | None]
-    memberships: list[str]  # of the removes
-    gone: list[tuple[Member, str]]
-    held_count: int  # memberships crmsync holds there now (not gone)
+    adds: list[Change]  # add, and restore (the member's membership was lost)
+    removes: list[Change]
+    resends: list[Change]  # --full-resync: the held memberships, sent again
+    gone: list[Held]
+    lost: list[Held]  # not gone, but the provider no longer shows them (drift)
+    by_hand: int
+    held_count: int  # memberships crmsync holds there now (not gone, not lost)
 
 
 @dataclass(frozen=True)
@@ -114,6 +151,8 @@ class Options:
     dry_run: bool
     allow_mass_removal: bool
     max_removal_share: float
+    restore: bool  # push.on_drift = "restore"
+    full_resync: bool
 
 
 @dataclass
@@ -124,18 +163,21 @@ class Job:
     client: PushClient
     provider: str
     segment: str
+    target: str  # the header line's target, kept with each membership
     target_id: str
     run_id: str
 
 
 def push(warehouse: Path, segments: list[str] | None = None, providers: list[str] | None = None,
          dry_run: bool = False, allow_mass_removal: bool = False, transforms_root: Path = DEFAULT_ROOT,
-         clients: Mapping[str, PushClient] | None = None) -> PushResult:
+         clients: Mapping[str, PushClient] | None = None, full_resync: bool = False) -> PushResult:
     """Push every chosen segment to every chosen provider it names (all by default).
-    `clients` replaces the provider's own push client (tests)."""
+    `full_resync` sends every membership again, not only the differences. `clients` replaces
+    the provider's own push client (tests)."""
     started = time.monotonic()
     chosen = choose(load_segments(transforms_root / "segments"), segments, providers)
-    options = Options(None if dry_run else uuid.uuid4().hex, dry_run, allow_mass_removal, max_removal_share())
+    options = Options(None if dry_run else uuid.uuid4().hex, dry_run, allow_mass_removal, max_removal_share(),
+                      on_drift() == "restore", full_resync)
     result = PushResult(run_id=options.run_id, dry_run=dry_run)
     with open_warehouse(warehouse, read_only=dry_run) as con:
         if "crm.segment_members" not in relations(con):
@@ -188,6 +230,14 @@ def max_removal_share() -> float:
     return share
 
 
+def on_drift() -> str:
+    value = dlt.config.get("push.on_drift", str)
+    chosen = ON_DRIFT[0] if value is None else str(value).strip().lower()
+    if chosen not in ON_DRIFT:
+        raise UserError(f"push.on_drift must be {' or '.join(map(repr, ON_DRIFT))}, not {value!r}")
+    return chosen
+
+
 def push_provider(con: duckdb.DuckDBPyConnection, warehouse: Path, provider: str,
                   targets: list[tuple[str, PushTarget]], options: Options,
                   clients: Mapping[str, PushClient] | None) -> Iterator[tuple[str, TargetResult]]:
@@ -237,20 +287,21 @@ def push_target(con: duckdb.DuckDBPyConnection, client: PushClient, segment: str
     target_id = resolve(client, target, options.dry_run)
     if target_id is None:  # dry run: it does not exist yet; the push would create it
         outcome.created = True
-    plan = diff(con, target.provider, segment, target_id, relink=not options.dry_run)
+    plan = diff(con, target, segment, target_id, options)
     hold = guard(plan, options.max_removal_share) and not options.allow_mass_removal
+    outcome.gone, outcome.drift, outcome.by_hand = len(plan.gone), len(plan.lost), plan.by_hand
     if options.dry_run:
         describe(plan, hold, outcome)
         return
-    job = Job(con, client, target.provider, segment, target_id, options.run_id)
+    job = Job(con, client, target.provider, segment, str(target), target_id, options.run_id)
     forget_gone(job, plan)
-    outcome.gone = len(plan.gone)
+    forget_lost(job, plan, options.restore)
     if hold:
         log_held(job, plan)
         outcome.held = len(plan.removes)
     else:
-        send(job, "remove", list(zip(plan.removes, plan.records, plan.memberships)), outcome)
-    send(job, "add", [(member, None, None) for member in plan.adds], outcome)
+        send(job, "remove", plan.removes, outcome)
+    send(job, "add", plan.adds + plan.resends, outcome)
 
 
 def resolve(client: PushClient, target: PushTarget, dry_run: bool) -> str | None:
@@ -266,32 +317,56 @@ def resolve(client: PushClient, target: PushTarget, dry_run: bool) -> str | None
         return None
 
 
-def diff(con: duckdb.DuckDBPyConnection, provider: str, segment: str, target_id: str | None,
-         relink: bool = False) -> Plan:
-    """Adds, removes and gone memberships of one target, from the state and the segment;
-    `relink` updates the person_id of held memberships to the warehouse's current one."""
+def diff(con: duckdb.DuckDBPyConnection, target: PushTarget, segment: str, target_id: str | None,
+         options: Options) -> Plan:
+    """The changes of one target, from the state, what the provider's latest sync read of it
+    and the segment. A real run also updates the person_id of held memberships to the
+    warehouse's current one."""
+    provider = target.provider
+    seen_at = seen(con, provider, target_id)
     con.execute(sql("push_held_table"))
-    if target_id is not None and "ops.push_state" in relations(con):
-        execute(con, "push_held", provider=provider, segment=segment, target_id=target_id,
-                listed_at=listed_at(con, provider))
+    if "ops.push_state" in relations(con):
+        execute(con, "push_held", provider=provider, segment=segment, target_id=target_id, target=str(target),
+                listed_at=listed_at(con, provider), seen_at=seen_at)
     # A person the provider does not hold can be pushed only where the push creates what holds
     # the membership (CONTRACT.md "Push-back"); elsewhere it goes on a contact it has.
     creates = registry.provider(provider).push.creates_contacts
-    execute(con, "push_desired", provider=provider, segment=segment, creates=creates)
-    adds = [Member(*row) for row in execute(con, "push_adds").fetchall()]
-    removes, records, memberships = [], [], []
-    for person_id, contact_id, record_id, membership, phone, email, name in execute(con, "push_removes").fetchall():
-        removes.append(Member(person_id, contact_id, phone, email, name))
-        records.append(record_id)
-        memberships.append(membership)
-    gone = [(Member(person_id, contact_id, None, None, None), membership)
-            for person_id, contact_id, _record, membership in execute(con, "push_gone").fetchall()]
-    held_count = con.execute("SELECT count(*) FROM _push_held WHERE NOT gone").fetchone()[0]
-    if relink and held_count:
+    execute(con, "push_desired", provider=provider, segment=segment, creates=creates, restore=options.restore)
+    adds = [Change(Member(*row), "restore" if restore else "add")
+            for *row, restore in execute(con, "push_adds", provider=provider).fetchall()]
+    removes = [Change(Member(person_id, contact_id, phone, email, name), "remove", record_id, membership)
+               for person_id, contact_id, record_id, membership, phone, email, name
+               in execute(con, "push_removes").fetchall()]
+    resends = [Change(Member(*row), "resend") for row in execute(con, "push_resends").fetchall()] \
+        if options.full_resync else []
+    gone = [Held(Member(person_id, contact_id, None, None, None), held_in, membership)
+            for person_id, contact_id, held_in, membership in execute(con, "push_gone").fetchall()]
+    lost = [Held(Member(person_id, contact_id, None, None, None), held_in, membership, wanted)
+            for person_id, contact_id, held_in, membership, wanted in execute(con, "push_lost").fetchall()]
+    by_hand = execute(con, "push_by_hand").fetchone()[0]
+    held_count = con.execute("SELECT count(*) FROM _push_held WHERE NOT gone AND NOT lost").fetchone()[0]
+    if not options.dry_run and held_count:
         execute(con, "push_state_relink", provider=provider, segment=segment, target_id=target_id)
-    con.execute("DROP TABLE _push_desired")
-    con.execute("DROP TABLE _push_held")
-    return Plan(adds, removes, records, memberships, gone, held_count)
+    for table in ("_push_desired", "_push_held", "_push_seen"):
+        con.execute(f"DROP TABLE {table}")
+    return Plan(adds, removes, resends, gone, lost, by_hand, held_count)
+
+
+def seen(con: duckdb.DuckDBPyConnection, provider: str, target_id: str | None) -> datetime | None:
+    """Fill _push_seen with what the provider's latest sync read of the target; answer when
+    that sync began (None, and nothing seen: the provider cannot be read, the target does
+    not exist yet, or no sync has read it)."""
+    con.execute(sql("push_seen_table"))
+    query = registry.provider(provider).push_seen
+    dataset = f"raw_{provider}"
+    if query is None or target_id is None or f"{dataset}._dlt_loads" not in relations(con):
+        return None
+    try:
+        con.execute(sql("push_seen_fill").format(query=query.read_text().strip().rstrip(";")),
+                    {"target_id": target_id})
+    except duckdb.CatalogException:  # a table the query reads was not synced yet (an older sync)
+        return None
+    return con.execute(sql("push_seen_at").format(dataset=dataset)).fetchone()[0]
 
 
 def listed_at(con: duckdb.DuckDBPyConnection, provider: str) -> datetime | None:
@@ -315,35 +390,36 @@ def guard(plan: Plan, share: float) -> bool:
 
 
 def describe(plan: Plan, hold: bool, outcome: TargetResult) -> None:
-    """A dry run's counts and samples."""
+    """A dry run's counts (those a real run would report, had no member been rejected) and
+    samples."""
     outcome.added = len(plan.adds)
+    outcome.restored = sum(change.operation == "restore" for change in plan.adds)
+    outcome.resent = len(plan.resends)
     outcome.removed, outcome.held = (0, len(plan.removes)) if hold else (len(plan.removes), 0)
-    outcome.gone = len(plan.gone)
-    outcome.sample = {"add": [asdict(m) for m in plan.adds[:SAMPLE]],
-                      "remove": [asdict(m) for m in plan.removes[:SAMPLE]]}
+    outcome.sample = {"add": [asdict(c.member) for c in plan.adds[:SAMPLE]],
+                      "remove": [asdict(c.member) for c in plan.removes[:SAMPLE]]}
 
 
-Change = tuple[Member, str | None, str | None]  # member, record (removes), membership (removes)
 LogRow = tuple[str, str | None, str, str, str | None]  # person_id, contact_id, operation, status, error
 
 
-def send(job: Job, operation: str, changes: list[Change], outcome: TargetResult) -> None:
-    """Send the changes in batches, `concurrency` batches in flight; record each batch's
-    outcomes as it arrives. A transport failure stops the target after recording what the
-    provider already confirmed, then raises."""
+def send(job: Job, method: str, changes: list[Change], outcome: TargetResult) -> None:
+    """Send the changes through the client's `method` (add or remove) in batches,
+    `concurrency` batches in flight; record each batch's outcomes as it arrives. A transport
+    failure stops the target after recording what the provider already confirmed, then raises."""
     size = max(1, int(job.client.batch_size))
     batches = [changes[i:i + size] for i in range(0, len(changes), size)]
     if not batches:
         return
 
     def call(batch: list[Change]) -> list[Outcome]:
-        members = [member for member, _, _ in batch]
-        if operation == "add":
+        members = [change.member for change in batch]
+        if method == "add":
             return job.client.add(job.target_id, members)
-        return job.client.remove(job.target_id, members, [record for _, record, _ in batch])
+        return job.client.remove(job.target_id, members, [change.record for change in batch])
 
     for batch, outcomes in in_flight(call, batches, max(1, int(job.client.concurrency))):
-        record(job, operation, batch, outcomes, outcome)
+        record(job, batch, outcomes, outcome)
 
 
 def in_flight(call: Callable[[list[Change]], list[Outcome]], batches: list[list[Change]],
@@ -368,29 +444,30 @@ def in_flight(call: Callable[[list[Change]], list[Outcome]], batches: list[list[
         raise failure
 
 
-def record(job: Job, operation: str, batch: list[Change], outcomes: list[Outcome], outcome: TargetResult) -> None:
+def record(job: Job, batch: list[Change], outcomes: list[Outcome], outcome: TargetResult) -> None:
     """One batch's outcomes in one transaction: state for what the provider confirmed, a log
     row for every member. A member the client gave no outcome for is logged as rejected."""
     answered: dict[str, list[Outcome]] = {}
     for item in outcomes:
         answered.setdefault(item.person_id, []).append(item)
     added: dict[str, tuple[str, str | None, str | None]] = {}  # membership -> its row; the last answer wins
-    removed: list[str | None] = []
+    removed: list[tuple[str, str | None]] = []
     logged: list[LogRow] = []
-    for member, _record_id, membership in batch:
+    for change in batch:
+        member = change.member
         got = answered.get(member.person_id)
         item = got.pop(0) if got else Outcome(member.person_id, "rejected", member.contact_id, None,
                                               "the push client gave no outcome")
         ok = item.status == "ok"
         contact_id = item.contact_id or member.contact_id
-        if ok and operation == "add":
+        if ok and change.operation != "remove":
             key = item.record_id or contact_id or f"person:{member.person_id}"
             added[key] = (member.person_id, contact_id, item.record_id)
         elif ok:
-            removed.append(membership)
-        logged.append((member.person_id, contact_id, operation, "ok" if ok else "rejected",
+            removed.append((job.target_id, change.membership))
+        logged.append((member.person_id, contact_id, change.operation, "ok" if ok else "rejected",
                        None if ok else (item.error or "rejected")))
-        count(outcome, operation, ok, item.error)
+        count(outcome, change.operation, ok, item.error)
     at = now()
     with transaction(job.con):
         keep(job, [(key, *row) for key, row in added.items()], at)
@@ -403,10 +480,13 @@ def count(outcome: TargetResult, operation: str, ok: bool, error: str | None) ->
         outcome.rejected += 1
         if len(outcome.errors) < SAMPLE and error and error not in outcome.errors:
             outcome.errors.append(error)
-    elif operation == "add":
-        outcome.added += 1
-    else:
+    elif operation == "resend":
+        outcome.resent += 1
+    elif operation == "remove":
         outcome.removed += 1
+    else:  # a restore is an add too: the provider did not hold the membership
+        outcome.added += 1
+        outcome.restored += operation == "restore"
 
 
 def forget_gone(job: Job, plan: Plan) -> None:
@@ -415,15 +495,34 @@ def forget_gone(job: Job, plan: Plan) -> None:
     if not plan.gone:
         return
     with transaction(job.con):
-        forget(job, [membership for _member, membership in plan.gone])
-        log(job, [(member.person_id, member.contact_id, "remove", "gone", "the contact was deleted in the provider")
-                  for member, _membership in plan.gone], now())
+        forget(job, [(held.target_id, held.membership) for held in plan.gone])
+        log(job, [(held.member.person_id, held.member.contact_id, "remove", "gone",
+                   "the contact was deleted in the provider") for held in plan.gone], now())
+
+
+def forget_lost(job: Job, plan: Plan, restore: bool) -> None:
+    """Memberships the provider lost (drift) are no longer crmsync's: the provider said so.
+    Restoring, they all leave the state (their members still in the segment are among the
+    adds, logged "restore" there); reporting, only those whose member left the segment do
+    (there is nothing left to remove), and the others are logged "reported" and kept."""
+    if not plan.lost:
+        return
+    kept = [] if restore else [held for held in plan.lost if held.wanted]
+    forgotten = plan.lost if restore else [held for held in plan.lost if not held.wanted]
+    restoring = {change.member.person_id for change in plan.adds if change.operation == "restore"}
+    with transaction(job.con):
+        forget(job, [(held.target_id, held.membership) for held in forgotten])
+        log(job, [(held.member.person_id, held.member.contact_id, "remove", "lost",
+                   "no longer in the target in the provider")
+                  for held in forgotten if held.member.person_id not in restoring]
+            + [(held.member.person_id, held.member.contact_id, "restore", "reported",
+                "push.on_drift = report: not put back") for held in kept], now())
 
 
 def log_held(job: Job, plan: Plan) -> None:
     with transaction(job.con):
-        log(job, [(member.person_id, member.contact_id, "remove", "held",
-                   "mass-removal guard: run with --allow-mass-removal to apply") for member in plan.removes], now())
+        log(job, [(change.member.person_id, change.member.contact_id, "remove", "held",
+                   "mass-removal guard: run with --allow-mass-removal to apply") for change in plan.removes], now())
 
 
 # Each batch's state and log rows go in as one set (a statement per member made the push's
@@ -434,13 +533,13 @@ def keep(job: Job, rows: list[tuple[str, str, str | None, str | None]], at: date
     """Confirmed adds (membership, person_id, contact_id, record_id) become crmsync's."""
     with registered(job.con, "_push_kept", ("membership", "person_id", "contact_id", "record_id"), rows):
         execute(job.con, "push_state_add", provider=job.provider, segment=job.segment,
-                target_id=job.target_id, at=at)
+                target_id=job.target_id, target=job.target, at=at)
 
 
-def forget(job: Job, memberships: list[str | None]) -> None:
-    with registered(job.con, "_push_forgotten", ("membership",), [(m,) for m in memberships]):
-        execute(job.con, "push_state_remove", provider=job.provider, segment=job.segment,
-                target_id=job.target_id)
+def forget(job: Job, memberships: list[tuple[str, str | None]]) -> None:
+    """(target id, membership) rows leave the state."""
+    with registered(job.con, "_push_forgotten", ("target_id", "membership"), memberships):
+        execute(job.con, "push_state_remove", provider=job.provider, segment=job.segment)
 
 
 def log(job: Job, rows: list[LogRow], at: datetime) -> None:

@@ -16,6 +16,7 @@ def create_app(world: World, faults: Faults | None = None) -> Starlette:
     stats = Stats()
     providers = list(world.providers.values())
     routes = admin_routes(world, faults, stats)
+    routes += [Mount(f"/_sandbox/{p.name}", routes=p.admin_routes()) for p in providers if p.admin_routes()]
     routes += [Mount(p.prefix, routes=p.routes()) for p in providers]
     app = Starlette(
         routes=routes,

@@ -81,6 +81,11 @@ class Provider:
         return JSONResponse(payload, status_code=status)
 
     # -- admin ---------------------------------------------------------------------------
+    def admin_routes(self) -> list[BaseRoute]:
+        """What a person can do in the CRM's app that the API cannot (deleting a Chatman
+        segment), for tests acting as that person; mounted at /_sandbox/<name>/."""
+        return []
+
     def accounts(self) -> Iterator[tuple[int, str]]:
         """(person index, contact id) of every live contact; a person with several records
         here (Waabot groups) is listed once per record, the first one being their account."""

@@ -6,6 +6,8 @@
 -- contact or Waabot record created by the push, before the next sync) counts as held too.
 -- A person with no contact in the provider is in only where the push can create one
 -- ($creates), and only with a phone, which creating one needs.
+-- Lost memberships (the provider no longer shows them) match nobody when $restore, so their
+-- members are added again; otherwise (push.on_drift = "report") they still count as held.
 -- membership: the held membership this member matches (NULL: to add).
 CREATE OR REPLACE TEMP TABLE _push_desired AS
 WITH members AS (
@@ -15,7 +17,7 @@ contacts AS (
     SELECT person_id, contact_id, created_at, deleted_at FROM crm.contacts WHERE provider = $provider
 ),
 held AS (
-    SELECT * FROM _push_held WHERE NOT gone
+    SELECT * FROM _push_held WHERE NOT gone AND NOT (lost AND $restore)
 ),
 candidates AS (
     SELECT c.person_id, c.contact_id, h.membership, c.created_at

@@ -1,4 +1,7 @@
--- Confirmed removes, or memberships gone with their contact (_push_forgotten): no longer crmsync's.
-DELETE FROM ops.push_state
-WHERE provider = $provider AND segment = $segment AND target_id = $target_id
-  AND coalesce(record_id, contact_id, 'person:' || person_id) IN (SELECT membership FROM _push_forgotten);
+-- Confirmed removes, memberships gone with their contact or lost in the provider
+-- (_push_forgotten: the target each was made in, and the membership): no longer crmsync's.
+DELETE FROM ops.push_state AS s
+WHERE s.provider = $provider AND s.segment = $segment
+  AND EXISTS (SELECT 1 FROM _push_forgotten AS f
+              WHERE f.target_id = s.target_id
+                AND f.membership = coalesce(s.record_id, s.contact_id, 'person:' || s.person_id));

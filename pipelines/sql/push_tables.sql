@@ -10,14 +10,17 @@ CREATE TABLE IF NOT EXISTS ops.push_state (
     record_id VARCHAR,
     pushed_at TIMESTAMPTZ NOT NULL
 );
+-- The header line's target (`chatman segment "High value"`): rows of an earlier id of the
+-- same target show it was deleted or made again in the provider. Added to older warehouses.
+ALTER TABLE ops.push_state ADD COLUMN IF NOT EXISTS target VARCHAR;
 CREATE TABLE IF NOT EXISTS ops.push_log (
     run_id VARCHAR NOT NULL,
     provider VARCHAR NOT NULL,
     segment VARCHAR NOT NULL,
     person_id VARCHAR NOT NULL,
     contact_id VARCHAR,
-    operation VARCHAR NOT NULL,  -- add | remove
-    status VARCHAR NOT NULL,     -- ok | rejected | held | gone
+    operation VARCHAR NOT NULL,  -- add | restore (drift put back) | resend (--full-resync) | remove
+    status VARCHAR NOT NULL,     -- ok | rejected | held | gone | lost | reported (drift, push.on_drift = report)
     error VARCHAR,
     "at" TIMESTAMPTZ NOT NULL
 );

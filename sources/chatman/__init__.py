@@ -1,5 +1,5 @@
 """Chatman: contacts and triggered events through server-side time windows, campaign
-events for configured campaigns, segments, journeys and custom event types.
+events for configured campaigns, segments and their members, journeys and custom event types.
 
 Contacts: `mode=modified` from the cursor minus a lag (late writes), so a run with no change
 asks for almost nothing; the first run, and one every `full_scan_hours`, is a `mode=all` scan
@@ -23,6 +23,7 @@ from crmsync.sources.chatman.helpers import (
     EVENT_TYPE_COLUMNS,
     JOURNEY_COLUMNS,
     SEGMENT_COLUMNS,
+    SEGMENT_MEMBER_COLUMNS,
     TRIGGERED_EVENT_COLUMNS,
     iso,
 )
@@ -111,6 +112,22 @@ def chatman_source(
 
         return dlt.resource(rows, name=name, primary_key=key, write_disposition="merge")
 
+    listed: list[list] = []
+
+    def segment_pages() -> list[list]:
+        """The segments, listed once a run for both resources that read them (a few pages)."""
+        if not listed:
+            listed.extend(cursor_pages(api, "/segments/", listing))
+        return listed
+
+    def segment_members() -> Iterable[list]:
+        """Every segment's members, a page per segment: evaluate is a POST that reads."""
+        for page in segment_pages():
+            for segment in page:
+                response = api.request("POST", f"/segments/{segment['segment_id']}/evaluate/", accept=(404,))
+                if response.status_code != 404:  # 404: deleted since it was listed
+                    yield [{"segment_id": segment["segment_id"], "user_ids": response.json().get("user_ids", [])}]
+
     def event_types() -> Iterable[list]:
         body: Any = api.get_json("/events/custom/")
         yield body.get("results", []) if isinstance(body, dict) else body
@@ -119,8 +136,8 @@ def chatman_source(
         contacts,
         triggered_events,
         campaign_events,
-        snapshot("segments", "segment_id", SEGMENT_COLUMNS,
-                 lambda: cursor_pages(api, "/segments/", listing)),
+        snapshot("segments", "segment_id", SEGMENT_COLUMNS, segment_pages),
+        snapshot("segment_members", "segment_id", SEGMENT_MEMBER_COLUMNS, segment_members),
         snapshot("journeys", "journey_id", JOURNEY_COLUMNS,
                  lambda: cursor_pages(api, "/journeys/", listing)),
         snapshot("custom_event_types", "event_name", EVENT_TYPE_COLUMNS, event_types),
@@ -142,4 +159,5 @@ PROVIDER = Provider(
     emulator="crmsync.sandbox.providers.chatman:Chatman",
     staging=HERE / "staging",
     known_people=HERE / "known_people.sql",
+    push_seen=HERE / "push_seen.sql",
 )

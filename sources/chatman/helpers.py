@@ -52,6 +52,13 @@ SEGMENT_COLUMNS = (
     Column("created_at", pa.string(), time_format="iso"),
 )
 
+# Who is in each segment (POST /segments/{id}/evaluate/), one row per segment: the push
+# compares it with what it added (drift, hand-made members).
+SEGMENT_MEMBER_COLUMNS = (
+    Column("segment_id", pa.string()),
+    Column("user_ids", pa.list_(pa.string())),
+)
+
 JOURNEY_COLUMNS = (
     Column("journey_id", pa.string()),
     Column("journey_name", pa.string()),

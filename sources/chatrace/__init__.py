@@ -513,4 +513,5 @@ PROVIDER = Provider(
     emulator="crmsync.sandbox.providers.chatrace:Chatrace",
     staging=HERE / "staging",
     known_people=HERE / "known_people.sql",
+    push_seen=HERE / "push_seen.sql",
 )

@@ -107,4 +107,5 @@ PROVIDER = Provider(
     emulator="crmsync.sandbox.providers.waabot:Waabot",
     staging=HERE / "staging",
     known_people=HERE / "known_people.sql",
+    push_seen=HERE / "push_seen.sql",
 )

@@ -179,4 +179,5 @@ PROVIDER = Provider(
     emulator="crmsync.sandbox.providers.whautomate:Whautomate",
     staging=HERE / "staging",
     known_people=HERE / "known_people.sql",
+    push_seen=HERE / "push_seen.sql",
 )

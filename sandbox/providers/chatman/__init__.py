@@ -69,6 +69,12 @@ Behaviour the docs and the contract leave open, decided here:
   "status", "user_count", "created_at"}`); `GET /{journey_id}/users/` pages
   `{"user_id", "wa_id", "status", "entered_at"}` by contact creation order;
   `DELETE /delete-journey/{id}` -> 204 (assumed), then 404 everywhere.
+- A person in the app can delete a segment or a contact, which the API cannot (assumed
+  behaviour: the segment is gone with its members, 404 from then on; a deleted contact leaves
+  every segment, as with churn). Tests do it as that person through the admin routes
+  `DELETE /_sandbox/chatman/segments/{id}/` and `DELETE /_sandbox/chatman/contacts/{user_id}/`
+  (the sandbox credentials required, like the API). Removing a member by hand is the API's
+  unsubscribe; creating a contact, its `POST /contacts/`.
 - Churn: updates rename, retag, change `loyalty_tier` or flip the opt-in (modified now);
   creates a new person, or (30%) a known person not yet in Chatman; deletes; and triggers
   new custom events for random contacts (share `create` of the events).

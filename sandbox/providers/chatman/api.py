@@ -257,6 +257,26 @@ class Chatman(Provider):
         return Response(status_code=204)
 
     # -- admin -------------------------------------------------------------------------------
+    def admin_routes(self) -> list[BaseRoute]:
+        """Deleting a segment or a contact, as a person does in the app: the API has no
+        endpoint for either (CONTRACT.md section 1)."""
+        return [
+            self._path("/segments/{segment_id}/", DELETE=self.delete_segment),
+            self._path("/contacts/{user_id}/", DELETE=self.delete_contact),
+        ]
+
+    async def delete_segment(self, request: Request) -> Response:
+        self.segments.delete(request.path_params["segment_id"])
+        return Response(status_code=204)
+
+    async def delete_contact(self, request: Request) -> Response:
+        k = self.contacts.find_user_id(request.path_params["user_id"])
+        if k is None:
+            raise ApiError(404, "Not found.")
+        self.contacts.table.delete(k)
+        self.segments.forget([k])
+        return Response(status_code=204)
+
     def accounts(self) -> Iterator[tuple[int, str]]:
         for k in self.contacts.table.alive().tolist():
             yield self.contacts.person_of(k), self.contacts.user_id(k)

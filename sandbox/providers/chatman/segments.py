@@ -65,6 +65,7 @@ class Segments:
         self.salt = mix(seed, _SALT)
         self._segments: dict[str, Segment] = {}
         self._pending: dict[str, int] = {}  # generated segments whose members are not built yet
+        self._made = len(SEGMENTS)
         for i, (name, kind, share, _per_mille) in enumerate(SEGMENTS):
             segment = Segment(uuid_for(i, self.salt), name, kind, BASE_START_MS + int(_SPAN * share))
             self._segments[segment.segment_id] = segment
@@ -102,7 +103,10 @@ class Segments:
         if not isinstance(users, list):
             raise ApiError(400, "users must be a list.")
         members = {k for k in map(self._resolve, users) if k is not None}
-        segment = Segment(uuid_for(len(self._segments), self.salt), name, "live", now_ms(), members)
+        # Numbered by how many were ever made, not how many are left: a deleted segment's id is
+        # never given to a new one.
+        segment = Segment(uuid_for(self._made, self.salt), name, "live", now_ms(), members)
+        self._made += 1
         self._segments[segment.segment_id] = segment
         return segment
 
@@ -137,6 +141,11 @@ class Segments:
         else:
             segment.members -= changed
         return len(changed)
+
+    def delete(self, segment_id: str) -> None:
+        """A person deletes the segment in the app (no API does): gone with its members."""
+        self.get(segment_id)
+        del self._segments[segment_id]
 
     def forget(self, ks: list[int]) -> None:
         """Deleted contacts leave every segment (pending ones skip them when built)."""
