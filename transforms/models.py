@@ -30,6 +30,7 @@ of the registered providers (`registry.names()`); a list of values accepts those
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from crmsync.kernel.errors import UserError
 from crmsync.sources import registry
 
 MATERIALIZATIONS = ("view", "table")
+MODEL_HEADER = ("materialized",)  # the keys a model file's header may set
 LAYERS = {"staging": "staging", "intermediate": "crm", "marts": "crm"}  # folder -> DuckDB schema
 LAYOUT = "staging/<provider>/<name>.sql, intermediate/<name>.sql or marts/<name>.sql"
 SEGMENTS = "segments"  # the project's other folder of .sql files (crmsync.transforms.segments)
@@ -99,18 +101,33 @@ class Model:
         return self.name.split(".")[0]
 
 
-def read_header(sql: str) -> list[tuple[str, str]]:
-    """The `-- key: value` pairs of a file's leading comment lines, in order (keys repeat)."""
-    pairs = []
-    for line in sql.splitlines():
+def read_header(path: Path, sql: str, known: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The `-- key: value` pairs of a file's header, in order (keys repeat): its leading comment
+    lines up to the first one that is prose. A key there that is not `known`, or a known key
+    (or one close to it) further down the leading comments, where it would not be read, is a
+    UserError naming the file, the line and the closest known key: `-- psuh:` must not build
+    a segment with no target."""
+    pairs: list[tuple[str, str]] = []
+    in_header = True
+    for number, line in enumerate(sql.splitlines(), start=1):
         stripped = line.strip()
         if not stripped:
             continue
         if not stripped.startswith("--"):
             break
         match = HEADER_LINE.match(stripped)
-        if match:
-            pairs.append((match.group(1).lower(), match.group(2)))
+        key = match.group(1).lower() if match else None
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.75) if key else []
+        if in_header and key is not None:
+            if key not in known:
+                hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(known)}"
+                raise UserError(f"{path}:{number}: unknown header key {key!r}; {hint}")
+            pairs.append((key, match.group(2)))
+            continue
+        in_header = False
+        if key in known or close:
+            raise UserError(f"{path}:{number}: -- {key}: comes after the header's prose, where it is not "
+                            f"read; put the `-- key: value` lines first")
     return pairs
 
 
@@ -261,7 +278,7 @@ def relation(name: str) -> str:
 
 
 def materialization(path: Path, sql: str) -> str:
-    values = [value.lower() for key, value in read_header(sql) if key == "materialized"]
+    values = [value.lower() for key, value in read_header(path, sql, MODEL_HEADER) if key == "materialized"]
     chosen = values[-1] if values else "view"
     if chosen not in MATERIALIZATIONS:
         raise UserError(f"{path}: materialized must be view or table, not {chosen!r}")

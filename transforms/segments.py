@@ -45,6 +45,7 @@ PUSH_LINE = re.compile(r'(?P<provider>\w+)\s+(?P<kind>\w+)\s+(?:"(?P<quoted>[^"]
 # No provider documents a limit; a longer name keeps its start and a hash of the whole, so
 # it stays the same every run and apart from other long names.
 MAX_TARGET_NAME = 100
+SEGMENT_HEADER = ("description", "push")  # the keys a segment file's header may set
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def target_name(provider: str, written: str) -> str:
 def load_segment(path: Path) -> Segment:
     text = path.read_text()
     _, sql = parse_select(path, text)
-    header = read_header(text)
+    header = read_header(path, text, SEGMENT_HEADER)
     descriptions = [value for key, value in header if key == "description"]
     push: dict[str, PushTarget] = {}
     for key, value in header:
