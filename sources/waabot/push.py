@@ -60,7 +60,7 @@ class WaabotPush:
         body = {"title": title, **self._instance()}
         for attempt in range(self.api.retry.attempts):
             try:
-                return str(_data(self.api.request("POST", "/contact_groups", json=body, once=True))["_id"])
+                return str(_data(self.api, self.api.request("POST", "/contact_groups", json=body, once=True))["_id"])
             except RequestFailed as error:
                 if error.status is not None:  # answered, and not transiently: it was not made
                     raise
