@@ -8,10 +8,9 @@ text, counted too. A field nobody declared lands as a new text column (JSON text
 nested). `Shape.rows` sets aside (`SetAside`, kept in the warehouse's ops.quarantine by the
 sync) what cannot load as it came: a record that is not a JSON object or has no key, and a
 value past `max_value_bytes` (text is cut to the bound, JSON text or a list loads as null: cut,
-it would no longer parse). One page
-becomes one table in one pass in C (the records as one struct array of the declared columns),
-falling back to column by column, and value by value only for a column that fails, when a
-page holds a value its column cannot take.
+it would no longer parse). One page becomes one table in one pass in C (the records as one
+struct array of the declared columns), falling back to column by column, and value by value
+only for a column that fails, when a page holds a value its column cannot take.
 """
 
 from __future__ import annotations
