@@ -275,7 +275,7 @@ def check_configuration() -> None:
 
     transform_section, region = DEFAULT_REGION_KEY.split(".")
     check_known_keys({"flow": FlowSettings.__dataclass_fields__.keys(), "push": {"max_removal_share"},
-                      "warehouse": {"memory_limit"}, transform_section: {region}})
+                      "warehouse": {"memory_limit", "max_value_bytes"}, transform_section: {region}})
 
 
 def writable_warehouse(warehouse: Path) -> Path:

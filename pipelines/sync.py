@@ -28,6 +28,8 @@ from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 MARK_DELETED_SQL = (Path(__file__).parent / "sql" / "mark_deleted.sql").read_text()
+QUARANTINE_TABLE_SQL = (Path(__file__).parent / "sql" / "quarantine_table.sql").read_text()
+QUARANTINE_ADD_SQL = (Path(__file__).parent / "sql" / "quarantine_add.sql").read_text()
 
 Progress = Callable[[str, str, int], None]  # (provider, table, rows read so far)
 
@@ -89,6 +91,7 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
                                 refresh="drop_sources" if full_refresh else None)
             result.rows = _rows_loaded(pipeline, info)
             result.deleted = mark_deleted(warehouse, f"raw_{provider}", run)
+            quarantine(warehouse, provider, run)
     except (UserError, RequestFailed) as error:
         result.status, result.error, result.transient = "failed", str(error), is_transient(error)
     except Exception as error:  # noqa: BLE001 - one provider's failure must not stop the others
@@ -146,6 +149,18 @@ def mark_deleted(warehouse: Path, dataset: str, run: SyncRun) -> dict[str, int]:
             marked[scan.table] = int(changed[0]) if changed else 0
             con.unregister("seen_ids")
     return marked
+
+
+def quarantine(warehouse: Path, provider: str, run: SyncRun) -> None:
+    """Keep what the run set aside in ops.quarantine (sql/quarantine_table.sql)."""
+    set_aside = run.set_aside()
+    if not set_aside.num_rows:
+        return
+    with warehouse_connection(warehouse) as con:
+        con.execute(QUARANTINE_TABLE_SQL)
+        con.register("set_aside", set_aside)
+        con.execute(QUARANTINE_ADD_SQL, {"provider": provider, "noticed_at": datetime.now(timezone.utc)})
+        con.unregister("set_aside")
 
 
 def _rows_loaded(pipeline: dlt.Pipeline, info: LoadInfo) -> dict[str, int]:

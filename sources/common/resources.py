@@ -21,10 +21,10 @@ def tables(pages: Iterable[list[dict[str, Any]]], shape: Shape, key: str, *,
            cursor: Cursor | None = None, scan: Scan | None = None,
            fingerprints: dict[str, str] | None = None,
            deletable: bool = False, batch_rows: int = 0) -> Iterator[pa.Table]:
-    """Arrow tables of the pages: each typed by `shape`, rows without a key counted and left
-    out (they cannot be merged), ids recorded by `scan`, then only what changed kept: rows past
-    `cursor`, or rows whose content differs from their `fingerprints` (resource state, for
-    listings with no timestamp). A `deletable` table carries a null `deleted_at`, so a record
+    """Arrow tables of the pages: each read by `shape.rows` (what cannot load set aside, a key
+    twice kept once), ids recorded by `scan`, then only what changed kept: rows past `cursor`,
+    or rows whose content differs from their `fingerprints` (resource state, for listings with
+    no timestamp). A `deletable` table carries a null `deleted_at`, so a record
     that comes back is live again. One table per page, or, with `batch_rows`, pages joined
     into tables of about that many rows: dlt spends ~10 ms on every item it is handed, which
     at 1,000 rows a page costs as much as converting the page."""
@@ -34,34 +34,31 @@ def tables(pages: Iterable[list[dict[str, Any]]], shape: Shape, key: str, *,
         batch.append(table)
         rows += table.num_rows
         if rows >= batch_rows:
-            yield _joined(batch)
+            yield _joined(batch, shape, key)
             batch, rows = [], 0
     if batch:
-        yield _joined(batch)
+        yield _joined(batch, shape, key)
     if scan is not None:
         scan.finish()
     if cursor is not None:
         cursor.commit()
 
 
-def _joined(tables: list[pa.Table]) -> pa.Table:
-    """One table; a column only some pages had (a field nobody declared) is null elsewhere."""
-    return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
+def _joined(tables: list[pa.Table], shape: Shape, key: str) -> pa.Table:
+    """One table; a column only some pages had (a field nobody declared) is null elsewhere; a
+    key two pages both had, once (each page has each key once already)."""
+    if len(tables) == 1:
+        return tables[0]
+    return shape.one_per_key(pa.concat_tables(tables, promote_options="default"), key)[0]
 
 
 def _changed_rows(pages: Iterable[list[dict[str, Any]]], shape: Shape, key: str,
                   cursor: Cursor | None, scan: Scan | None, fingerprints: dict[str, str] | None,
                   deletable: bool) -> Iterator[pa.Table]:
-    for records in pages:
-        digests = [_digest(r) for r in records] if fingerprints is not None else None
-        table = shape.table(records)
-        if digests is not None:
-            table = table.append_column("_digest", pa.array(digests, pa.string()))
-        keyed = pc.is_valid(table.column(key))
-        missing = table.num_rows - pc.sum(keyed).as_py() if table.num_rows else 0
-        if missing:
-            shape.problems[f"{key}: missing, record not loaded"] += missing
-            table = table.filter(keyed)
+    for page in pages:
+        table, records = shape.rows(page, key)
+        if fingerprints is not None:
+            table = table.append_column("_digest", pa.array([_digest(r) for r in records], pa.string()))
         table = require_keys(table, (key,))
         if scan is not None:
             scan.saw(table.column(key))
