@@ -9,12 +9,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from crmsync.sandbox.server import free_port
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from crmsync.sandbox.server import free_port
 
 Handler = Callable[[Request], Response]
 
@@ -27,7 +26,14 @@ def serving(handler: Handler) -> Iterator[str]:
         await request.body()
         return handler(request)
 
-    app = Starlette(routes=[Route("/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE"])])
+    with serving_app(Starlette(routes=[Route("/{path:path}", endpoint,
+                                             methods=["GET", "POST", "PUT", "DELETE"])])) as url:
+        yield url
+
+
+@contextmanager
+def serving_app(app: Starlette) -> Iterator[str]:
+    """The base URL of `app` served on a free loopback port for the length of the block."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False, lifespan="off"))

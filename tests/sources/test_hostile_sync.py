@@ -6,21 +6,18 @@ ops.quarantine."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
+from crmsync.pipelines.sync import sync_provider
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crmsync.pipelines.sync import sync_provider
-from crmsync.sandbox.server import free_port
+from tests.hostile import serving_app
 from tests.reliability.bad_input_fixtures import clear_configuration
 from tests.sources.conftest import query
 
@@ -48,6 +45,9 @@ HOSTILE_PAGE = [
 ]
 
 
+PREFIX = "/v1/public-apis"  # where Chatman's API lives on an account's host
+
+
 def chatman_stub(contacts: list) -> Starlette:
     """Chatman's listings (CONTRACT.md section 1): `contacts` on one page, every other empty."""
     body = json.dumps({"count": len(contacts), "next": None, "results": contacts}).encode()
@@ -58,35 +58,17 @@ def chatman_stub(contacts: list) -> Starlette:
     async def empty(request: Request) -> JSONResponse:
         return JSONResponse({"count": 0, "next": None, "results": []})
 
-    prefix = "/v1/public-apis"
-    return Starlette(routes=[Route(f"{prefix}/contacts/", contacts_page)] + [
-        Route(f"{prefix}{path}", empty)
+    return Starlette(routes=[Route(f"{PREFIX}/contacts/", contacts_page)] + [
+        Route(f"{PREFIX}{path}", empty)
         for path in ("/events/custom/triggered/", "/segments/", "/journeys/", "/events/custom/")])
-
-
-@contextmanager
-def serving(app: Starlette) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}/v1/public-apis"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @contextmanager
 def chatman_answering(contacts: list, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Chatman pointed at a stub answering `contacts`; the warehouse's path."""
     clear_configuration(monkeypatch)
-    with serving(chatman_stub(contacts)) as base_url:
-        monkeypatch.setenv("SOURCES__CHATMAN__BASE_URL", base_url)
+    with serving_app(chatman_stub(contacts)) as base_url:
+        monkeypatch.setenv("SOURCES__CHATMAN__BASE_URL", base_url + PREFIX)
         monkeypatch.setenv("SOURCES__CHATMAN__API_KEY", "key")
         monkeypatch.setenv("CRMSYNC_PIPELINES_DIR", str(tmp_path / "pipelines"))
         yield tmp_path / "w.duckdb"
