@@ -4,6 +4,7 @@ or beside it, and nothing imports the command line. (Lazy imports inside functio
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,3 +41,8 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from crmsync.flows.job import run_job\n    import crmsync.cli\n")
     assert imported_folders(module) == {"flows", "crmsync"}
+
+
+def test_installing_crmsync_adds_one_top_level_name() -> None:
+    top_level = importlib.metadata.distribution("crmsync").read_text("top_level.txt") or ""
+    assert top_level.split() == ["crmsync"]
