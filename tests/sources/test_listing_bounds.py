@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -110,3 +111,25 @@ def test_an_envelope_of_the_wrong_shape_is_one_clear_line(body: bytes, found: st
             list(cursor_pages(api, "/contacts/", {}))
     assert str(failure.value) == (f"chatman: GET /contacts/ page 1 answered {found}; expected an object "
                                   f"with a 'results' list and a 'next' cursor")
+
+
+def test_memory_stays_flat_while_an_endless_listing_is_read() -> None:
+    """Pages are handed on, not kept: reading 1,500 pages of 100 records holds about what
+    reading 150 does (only the previous page and the cursors seen are remembered)."""
+    def page(request: Request, n: int) -> bytes:
+        records = b",".join(b'{"user_id": "u%d-%d", "note": "%s"}' % (n, i, b"x" * 200) for i in range(100))
+        return b'{"results": [%s], "next": "c%d"}' % (records, n)
+
+    with serving(Counting(page)) as url:
+        api = ApiClient("demo", url, auth_setting="api_key", bounds=Bounds(max_pages=1_500))
+        peaks = []
+        tracemalloc.start()
+        try:
+            with pytest.raises(RequestFailed, match="max_pages"):
+                for pages, _ in enumerate(cursor_pages(api, "/contacts/", {}), start=1):
+                    if pages in (150, 1_499):
+                        peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+            api.close()
+    assert peaks[1] - peaks[0] < 2_000_000, f"memory grew {peaks[1] - peaks[0]:,} bytes over 1,350 pages"
