@@ -21,7 +21,7 @@ from tests.reliability.bad_input_fixtures import clear_configuration, run_cli, s
 from tests.transforms.model_tree import load_raw, write_tree
 
 TREE = {
-    "core/people.sql": "-- materialized: table\nSELECT id AS person_id FROM raw_s.people\n",
+    "marts/people.sql": "-- materialized: table\nSELECT id AS person_id FROM raw_s.people\n",
     "segments/everyone.sql": '-- push: waabot group "Everyone"\nSELECT person_id FROM crm.people\n',
 }
 HOLDER = textwrap.dedent("""
@@ -79,7 +79,7 @@ def test_a_writer_started_while_another_holds_the_warehouse_stops_naming_it(
 
 
 def test_the_command_holds_the_lock_while_it_writes_and_lets_it_go(warehouse: Path, tmp_path: Path) -> None:
-    slow = write_tree(tmp_path / "slow", {**TREE, "core/busy.sql": "-- materialized: table\n"
+    slow = write_tree(tmp_path / "slow", {**TREE, "marts/busy.sql": "-- materialized: table\n"
                                           "SELECT count(*) AS n FROM range(300000000)\n"})
     command = subprocess.Popen([sys.executable, "-m", "crmsync", "transform", "--warehouse", str(warehouse),
                                 "--transforms", str(slow)], stderr=subprocess.PIPE, text=True,

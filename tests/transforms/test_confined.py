@@ -53,7 +53,7 @@ def test_the_tree_builds_confined_with_phone_e164(tmp_path: Path, warehouse: Pat
     assert query(warehouse, "SELECT person_id FROM crm.segment_members ORDER BY 1") == [("p1",), ("p2",)]
 
 
-@pytest.mark.parametrize("where", ["segments/leak.sql", "core/leak.sql"])
+@pytest.mark.parametrize("where", ["segments/leak.sql", "marts/leak.sql"])
 @pytest.mark.parametrize("how", list(READS))
 def test_sql_reading_a_file_or_the_environment_fails_naming_the_file(
         tmp_path: Path, warehouse: Path, where: str, how: str, capsys, monkeypatch) -> None:
