@@ -56,4 +56,10 @@ def _resource(name: str, endpoint: Endpoint, keys: dict[str, str]) -> dict[str, 
         parent = endpoint.per_record_of
         spec["path"] = endpoint.path.replace("{id}", f"{{resources.{parent}.{keys[parent]}}}")
         spec["response_actions"] = [{"status_code": 404, "action": "ignore"}]
-    return {"name": name, "table_name": endpoint.table, "primary_key": endpoint.key, "endpoint": spec}
+    resource = {"name": name, "table_name": endpoint.table, "primary_key": endpoint.key, "endpoint": spec}
+    if endpoint.per_record_of and endpoint.key == f"_{endpoint.per_record_of}_{keys[endpoint.per_record_of]}":
+        # The answer is one record that lacks its parent's id: take it whole (not the list inside
+        # it dlt would pick), with the parent's id beside it.
+        resource["include_from_parent"] = [keys[endpoint.per_record_of]]
+        spec["data_selector"] = "$"
+    return resource

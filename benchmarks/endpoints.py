@@ -41,7 +41,9 @@ def chatman(page_size: int) -> PagedApi:
                         Endpoint("triggered_events", "events/custom/triggered/", "event_id", "cursor", listing),
                         *campaigns,
                         Endpoint("segments", "segments/", "segment_id", "cursor", listing),
-                        Endpoint("segment_members", "segments/{id}/evaluate/", "segment_id", "single",
+                        # The answer does not carry its segment's id: keyed by the parent's id,
+                        # as dlt names a field included from the parent resource.
+                        Endpoint("segment_members", "segments/{id}/evaluate/", "_segments_segment_id", "single",
                                  per_record_of="segments", method="POST"),
                         Endpoint("journeys", "journeys/", "journey_id", "cursor", listing),
                         Endpoint("custom_event_types", "events/custom/", "event_name", "single"),
