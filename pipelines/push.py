@@ -301,7 +301,16 @@ def push_target(con: duckdb.DuckDBPyConnection, client: PushClient, segment: str
         outcome.held = len(plan.removes)
     else:
         send(job, "remove", plan.removes, outcome)
+    intend(job, plan.adds + plan.resends)
     send(job, "add", plan.adds + plan.resends, outcome)
+
+
+def intend(job: Job, adds: list[Change]) -> None:
+    """Write down who is about to be added before any call goes out (ops.push_intents)."""
+    with transaction(job.con), registered(job.con, "_push_intended", ("person_id",),
+                                          [(change.member.person_id,) for change in adds]):
+        execute(job.con, "push_intents_add", provider=job.provider, segment=job.segment,
+                run_id=job.run_id, at=now())
 
 
 def resolve(client: PushClient, target: PushTarget, dry_run: bool) -> str | None:
@@ -325,6 +334,7 @@ def diff(con: duckdb.DuckDBPyConnection, target: PushTarget, segment: str, targe
     provider = target.provider
     seen_at = seen(con, provider, target_id)
     con.execute(sql("push_held_table"))
+    intents(con, provider, segment)
     if "ops.push_state" in relations(con):
         execute(con, "push_held", provider=provider, segment=segment, target_id=target_id, target=str(target),
                 listed_at=listed_at(con, provider), seen_at=seen_at)
@@ -343,13 +353,21 @@ def diff(con: duckdb.DuckDBPyConnection, target: PushTarget, segment: str, targe
             for person_id, contact_id, held_in, membership in execute(con, "push_gone").fetchall()]
     lost = [Held(Member(person_id, contact_id, None, None, None), held_in, membership, wanted)
             for person_id, contact_id, held_in, membership, wanted in execute(con, "push_lost").fetchall()]
-    by_hand = execute(con, "push_by_hand").fetchone()[0]
+    by_hand = execute(con, "push_by_hand", provider=provider).fetchone()[0]
     held_count = con.execute("SELECT count(*) FROM _push_held WHERE NOT gone AND NOT lost").fetchone()[0]
     if not options.dry_run and held_count:
         execute(con, "push_state_relink", provider=provider, segment=segment, target_id=target_id)
-    for table in ("_push_desired", "_push_held", "_push_seen"):
+    for table in ("_push_desired", "_push_held", "_push_seen", "_push_intents"):
         con.execute(f"DROP TABLE {table}")
     return Plan(adds, removes, resends, gone, lost, by_hand, held_count)
+
+
+def intents(con: duckdb.DuckDBPyConnection, provider: str, segment: str) -> None:
+    """Fill _push_intents with the target's members whose add a killed push left unrecorded."""
+    if "ops.push_intents" in relations(con):
+        execute(con, "push_intents_table", provider=provider, segment=segment)
+    else:  # no push has run here yet (a dry run cannot create the table)
+        con.execute("CREATE OR REPLACE TEMP TABLE _push_intents (person_id VARCHAR)")
 
 
 def seen(con: duckdb.DuckDBPyConnection, provider: str, target_id: str | None) -> datetime | None:
@@ -473,6 +491,9 @@ def record(job: Job, batch: list[Change], outcomes: list[Outcome], outcome: Targ
         keep(job, [(key, *row) for key, row in added.items()], at)
         forget(job, removed)
         log(job, logged, at)
+        answered_adds = [(change.member.person_id,) for change in batch if change.operation != "remove"]
+        with registered(job.con, "_push_answered", ("person_id",), answered_adds):
+            execute(job.con, "push_intents_done", provider=job.provider, segment=job.segment)
 
 
 def count(outcome: TargetResult, operation: str, ok: bool, error: str | None) -> None:

@@ -24,6 +24,17 @@ CREATE TABLE IF NOT EXISTS ops.push_log (
     error VARCHAR,
     "at" TIMESTAMPTZ NOT NULL
 );
+-- The adds about to be sent, written before they are (a write-ahead record): a push killed
+-- after the provider made a membership but before its state row was written leaves the
+-- member here, so the next push knows that membership is crmsync's, not made by hand, and
+-- adds it again (adds are idempotent) instead of leaving it out. Cleared as outcomes arrive.
+CREATE TABLE IF NOT EXISTS ops.push_intents (
+    provider VARCHAR NOT NULL,
+    segment VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL,
+    "at" TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ops.push_runs (
     run_id VARCHAR PRIMARY KEY,
     started_at TIMESTAMPTZ NOT NULL,

@@ -243,3 +243,24 @@ def test_full_resync_sends_again_what_cannot_be_read(sandbox: SandboxServer, war
     resync = dry_then_real(warehouse, providers=["dmchamp"], full_resync=True).segments[SEGMENT]["dmchamp"]
     assert (resync.resent, resync.added, resync.removed) == (first.added, 0, 0)
     assert in_target(sandbox, "dmchamp") == state(warehouse, "dmchamp") and contact in state(warehouse, "dmchamp")
+
+
+def test_a_membership_a_killed_push_made_is_recorded_as_crmsyncs_not_taken_for_hand_made(
+        sandbox: SandboxServer, warehouse: Path) -> None:
+    """Killed after the provider made the memberships and before their state rows were
+    written: the intents written ahead of the calls tell the next push they are crmsync's."""
+    build(warehouse)
+    assert push(warehouse, segments=[SEGMENT]).status == "ok"
+    made = {p: state(warehouse, p) for p in SEEN}
+    with duckdb.connect(str(warehouse)) as con:  # what a SIGKILL between the call and its record leaves
+        con.execute("INSERT INTO ops.push_intents SELECT provider, segment, person_id, 'killed', now() "
+                    "FROM ops.push_state WHERE segment = ?", [SEGMENT])
+        con.execute("DELETE FROM ops.push_state WHERE segment = ?", [SEGMENT])
+    build(warehouse)  # the sync reads the memberships the "killed" push made
+    again = dry_then_real(warehouse)
+    for provider in SEEN:
+        target = again.segments[SEGMENT][provider]
+        assert target.by_hand == 0 and target.added == len(made[provider]), (provider, target)
+        assert state(warehouse, provider) == made[provider] == in_target(sandbox, provider)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM ops.push_intents").fetchone() == (0,)
