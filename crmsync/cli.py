@@ -274,7 +274,7 @@ def check_configuration() -> None:
     from crmsync.transforms.functions import DEFAULT_REGION_KEY
 
     transform_section, region = DEFAULT_REGION_KEY.split(".")
-    check_known_keys({"flow": FlowSettings.__dataclass_fields__.keys(), "push": {"max_removal_share"},
+    check_known_keys({"flow": FlowSettings.__dataclass_fields__.keys(), "push": {"max_removal_share", "on_drift"},
                       "warehouse": {"memory_limit", "max_value_bytes"}, transform_section: {region}})
 
 
