@@ -3,13 +3,10 @@ free loopback port, for the client's defences."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import uvicorn
-from crmsync.sandbox.server import free_port
+from crmsync.sandbox.server import AppServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,20 +31,8 @@ def serving(handler: Handler) -> Iterator[str]:
 @contextmanager
 def serving_app(app: Starlette) -> Iterator[str]:
     """The base URL of `app` served on a free loopback port for the length of the block."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, name="hostile-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with AppServer(app) as server:
+        yield server.url
 
 
 def json_response(body: bytes, status: int = 200, **headers: str) -> Response:
