@@ -97,7 +97,7 @@ from crmsync.sources.common.cursor import Cursor, scan_cursor
 from crmsync.sources.common.http import ApiClient, Bounds
 from crmsync.sources.common.known_people import group_people, known_people
 from crmsync.sources.common.lookups import look_up_all
-from crmsync.sources.common.paging import Listing, fetch_each
+from crmsync.sources.common.paging import Listing, get_each
 from crmsync.sources.common.records import Column, Shape
 from crmsync.sources.common.resources import require_keys, tables
 from crmsync.sources.common.run import SyncRun
@@ -221,9 +221,7 @@ class Reach:
         """(item, answer, or None when Chatrace answers 404) for every item, one GET each,
         `concurrency` in flight, `page_size` items a batch: how contacts, carts and orders are
         read, since Chatrace lists none of them."""
-        with ThreadPoolExecutor(self.options.concurrency) as pool:
-            yield from fetch_each(pool, lambda item: self.api.get_json(path_of(item), accept=(404,)),
-                                  items, self.options.page_size)
+        yield from get_each(self.api, items, path_of, self.options.concurrency, self.options.page_size)
 
     def _look_up_known_people(self, previous: Previous) -> dict[int, None]:
         state = dlt.current.source_state()

@@ -107,10 +107,12 @@ def numbered_pages(fetch: Callable[[int], list[dict[str, Any]]], concurrency: in
                 return
 
 
-def fetch_each(pool: ThreadPoolExecutor, fetch: Callable[[Any], Any], items: Sequence[Any],
-               batch_size: int) -> Iterator[list[tuple[Any, Any]]]:
-    """(item, answer) pairs, `batch_size` items at a time, fetched by the pool's workers: the
-    one-request-per-record reads of the APIs that cannot list (DM Champ, Chatrace)."""
-    for start in range(0, len(items), batch_size):
-        batch = items[start:start + batch_size]
-        yield list(zip(batch, pool.map(fetch, batch)))
+def get_each(client: ApiClient, items: Sequence[Any], path_of: Callable[[Any], str], concurrency: int,
+             batch_size: int) -> Iterator[list[tuple[Any, Any]]]:
+    """(item, answer, or None when the provider answers 404) pairs, `batch_size` items at a
+    time, one GET each, `concurrency` in flight: the one-request-per-record reads of the APIs
+    that cannot list (DM Champ, Chatrace)."""
+    with ThreadPoolExecutor(max(concurrency, 1)) as pool:
+        for start in range(0, len(items), batch_size):
+            batch = items[start:start + batch_size]
+            yield list(zip(batch, pool.map(lambda item: client.get_json(path_of(item), accept=(404,)), batch)))

@@ -32,7 +32,6 @@ under a new id only when their person is looked up again (after `recheck_missing
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -44,7 +43,7 @@ from crmsync.kernel.provider import Provider, PushRule
 from crmsync.sources.common.http import ApiClient, Bounds
 from crmsync.sources.common.known_people import group_people, known_people
 from crmsync.sources.common.lookups import look_up_all
-from crmsync.sources.common.paging import fetch_each
+from crmsync.sources.common.paging import get_each
 from crmsync.sources.common.resources import require_keys, tables
 from crmsync.sources.common.run import SyncRun
 from crmsync.sources.dmchamp.helpers import (
@@ -114,10 +113,7 @@ class Directory:
 
     def each(self, path: str, batch_size: int) -> Iterator[list[tuple[str, Any]]]:
         """(contact id, body or None when DM Champ answers 404) for every live contact."""
-        with ThreadPoolExecutor(self.concurrency) as pool:
-            yield from fetch_each(
-                pool, lambda contact_id: self.api.get_json(path.format(contact_id), accept=(404,)),
-                self.live_contacts(), batch_size)
+        yield from get_each(self.api, self.live_contacts(), path.format, self.concurrency, batch_size)
 
     def _count_rejections(self) -> None:
         problems = self.run.shape("lookups", LOOKUP_COLUMNS).problems
