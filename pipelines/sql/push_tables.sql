@@ -28,6 +28,18 @@ CREATE TABLE IF NOT EXISTS ops.push_log (
 -- after the provider made a membership but before its state row was written leaves the
 -- member here, so the next push knows that membership is crmsync's, not made by hand, and
 -- adds it again (adds are idempotent) instead of leaving it out. Cleared as outcomes arrive.
+-- Provenance: the provider records the push itself created (a DM Champ contact for a person
+-- DM Champ did not have, a Waabot group record), one row per record, never deleted. The next
+-- sync reads them back like any record; the transforms mark them (crm.contacts
+-- .created_by_crmsync) and do not count them as the person being in that provider.
+CREATE TABLE IF NOT EXISTS ops.created_records (
+    provider VARCHAR NOT NULL,
+    contact_id VARCHAR NOT NULL,  -- the record's id as the provider's staging contacts know it
+    person_id VARCHAR NOT NULL,   -- who it was made for
+    segment VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ops.push_intents (
     provider VARCHAR NOT NULL,
     segment VARCHAR NOT NULL,
