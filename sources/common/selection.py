@@ -3,7 +3,8 @@
 A real account may lack an endpoint (a plan without journeys, a white-label host without
 pipeline custom fields): switching its resource off makes no request to it. The resources a
 provider's contacts need (its descriptor's `required`) cannot be switched off. A resource
-switched off keeps in the warehouse what earlier runs loaded.
+switched off keeps in the warehouse what earlier runs loaded (a full refresh drops it, as it
+drops every table of the provider).
 """
 
 from __future__ import annotations
