@@ -4,16 +4,15 @@ records set aside, and the resources that failed alone."""
 from __future__ import annotations
 
 from collections import Counter
-import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, wraps
 from pathlib import Path
 
 import dlt
 import pyarrow as pa
 from crmsync.kernel.errors import UserError
-from crmsync.sources.common.http import ApiClient, RequestFailed
+from crmsync.sources.common.http import ApiClient, AuthError, RequestFailed
 from crmsync.sources.common.records import MAX_VALUE_BYTES, Column, Shape
 from crmsync.sources.common.scans import FullScans
 
@@ -66,13 +65,13 @@ class SyncRun:
         without it)."""
 
         def decorate(rows: Rows) -> Rows:
-            @functools.wraps(rows)
+            @wraps(rows)
             def guarded(*args: object, **kwargs: object) -> Iterator:
                 if resource in self.failed:
                     return
                 try:
                     yield from rows(*args, **kwargs)
-                except (RequestFailed, UserError) as error:
+                except (RequestFailed, AuthError) as error:  # what an endpoint answered, not a setting
                     self.failed[resource] = error
 
             return guarded
