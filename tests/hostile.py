@@ -45,15 +45,16 @@ def json_response(body: bytes, status: int = 200, **headers: str) -> Response:
 
 
 @contextmanager
-def refusing(upstream: str, path: str, status: int = 404) -> Iterator[str]:
+def refusing(upstream: str, path: str, status: int = 404, query: str = "") -> Iterator[str]:
     """The base URL of a proxy to `upstream` (e.g. the sandbox) that answers `status` to every
-    request whose path matches the regular expression `path`, and forwards the rest."""
-    refused = re.compile(path)
+    request whose path matches the regular expression `path` (and its query string `query`),
+    and forwards the rest."""
+    refused, in_query = re.compile(path), re.compile(query)
 
     with httpx.Client(base_url=upstream, timeout=60, limits=httpx.Limits(max_keepalive_connections=32)) as client:
 
         async def endpoint(request: Request) -> Response:
-            if refused.search(request.url.path):
+            if refused.search(request.url.path) and in_query.search(request.url.query):
                 return json_response(b'{"detail": "Not found"}', status)
             headers = {k: v for k, v in request.headers.items() if k not in ("host", "content-length")}
             answer = await asyncio.to_thread(client.request, request.method, request.url.path,

@@ -15,17 +15,26 @@ import httpx
 import pytest
 from crmsync.pipelines.sync import ProviderResult, sync_provider
 from crmsync.sandbox.server import SandboxServer
+from crmsync.sandbox.world import World
 
 from tests.hostile import refusing
 from tests.sources.conftest import query
 from tests.test_cli import crmsync
 
 
+@pytest.fixture()
+def sandbox() -> Iterator[SandboxServer]:
+    """A small sandbox: every provider has contacts and every resource records, quickly."""
+    with SandboxServer(World(seed=7, contacts=60)) as server:
+        yield server
+
+
 @contextmanager
-def refused(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, provider: str, path: str) -> Iterator[str]:
+def refused(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch, provider: str, path: str,
+            query: str = "") -> Iterator[str]:
     """`provider` pointed at a proxy of the sandbox answering 404 on `path` (a regex)."""
     setting = f"SOURCES__{provider.upper()}__BASE_URL"
-    with refusing(sandbox.url, path) as proxy:
+    with refusing(sandbox.url, path, query=query) as proxy:
         monkeypatch.setenv(setting, os.environ[setting].replace(sandbox.url, proxy))
         yield proxy
 
@@ -73,6 +82,21 @@ def test_chatrace_pipeline_custom_fields_404_fails_them_only(sandbox: SandboxSer
     assert "/custom_fields" in first.failed_resources["pipeline_custom_fields"]
     assert first.rows["contacts"] > 0 and first.rows["opportunities"] > 0 and first.rows["stages"] > 0
     assert second.status == "partial" and not second.rows.get("opportunities") and not second.rows.get("contacts")
+
+
+def test_a_listing_cut_short_marks_nothing_deleted(sandbox: SandboxServer, warehouse: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chatman's segments and segment members read one segment listing: cut short at its
+    second page, neither may take the segments it did not reach for deleted."""
+    monkeypatch.setenv("SOURCES__CHATMAN__PAGE_SIZE", "2")
+    live = "SELECT count(*) FROM raw_chatman.{} WHERE deleted_at IS NULL"
+    assert sync_provider("chatman", warehouse).status == "ok"
+    before = [query(warehouse, live.format(t))[0][0] for t in ("segments", "segment_members")]
+    assert before[0] > 2 and before == [before[0]] * 2
+    with refused(sandbox, monkeypatch, "chatman", r"/segments/$", query="after="):
+        result = sync_provider("chatman", warehouse)
+    assert result.status == "partial" and set(result.failed_resources) == {"segments", "segment_members"}
+    assert [query(warehouse, live.format(t))[0][0] for t in ("segments", "segment_members")] == before
 
 
 def test_the_contacts_endpoint_failing_still_fails_the_provider(sandbox: SandboxServer, warehouse: Path,
