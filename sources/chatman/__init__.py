@@ -84,6 +84,7 @@ def chatman_source(
 
     @dlt.resource(name="triggered_events", primary_key="event_id", write_disposition="merge",
                   parallelized=True)
+    @run.fails_alone("triggered_events")
     def triggered_events() -> Iterator[pa.Table]:
         cursor = Cursor(dlt.current.resource_state(), "event_id", "triggered_at", lag)
         window = {**listing, "start_time": iso(cursor.start)} if cursor.start else dict(listing)
@@ -93,6 +94,7 @@ def chatman_source(
 
     @dlt.resource(name="campaign_events", primary_key="event_id", write_disposition="merge",
                   parallelized=True)
+    @run.fails_alone("campaign_events")
     def campaign_events() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
         for campaign_id in campaign_ids:
@@ -103,8 +105,9 @@ def chatman_source(
 
     def snapshot(name: str, key: str, columns: tuple, pages: Callable[[], Iterable[list]]) -> DltResource:
         """Small listings with no timestamp to follow: read whole each run, load what changed,
-        mark what vanished."""
+        mark what vanished. Each fails alone: the contacts need none of them."""
 
+        @run.fails_alone(name)
         def rows() -> Iterator[pa.Table]:
             fingerprints = dlt.current.resource_state().setdefault("fingerprints", {})
             yield from tables(pages(), shape(name, columns), key, scan=scans.start(name, key),
@@ -115,9 +118,10 @@ def chatman_source(
     listed: list[list] = []
 
     def segment_pages() -> list[list]:
-        """The segments, listed once a run for both resources that read them (a few pages)."""
+        """The segments, listed once a run for both resources that read them (a few pages);
+        kept only once the listing is whole (a partial one would mark members deleted)."""
         if not listed:
-            listed.extend(cursor_pages(api, "/segments/", listing))
+            listed.extend(list(cursor_pages(api, "/segments/", listing)))
         return listed
 
     def segment_members() -> Iterable[list]:

@@ -260,14 +260,17 @@ def chatrace_source(reach: Reach) -> list[DltResource]:
         return dlt.transformer(transform, data_from=listing, name=name, primary_key=primary_key,
                                write_disposition="merge")(reach)
 
+    # Every resource but the contacts fails alone; the listing the contacts are reached
+    # through fails the run (a listing cut short would leave contacts unread).
+    alone = reach.run.fails_alone
     return [
-        *(dlt.resource(snapshot, name=snap.name, primary_key=snap.primary_key,
+        *(dlt.resource(alone(snap.name)(snapshot), name=snap.name, primary_key=snap.primary_key,
                        write_disposition="merge")(reach, snap) for snap in SNAPSHOTS),
         listing,
-        follow(opportunities, "opportunities", "id"),
-        follow(opportunity_comments, "opportunity_comments", "id"),
+        follow(alone("opportunities")(opportunities), "opportunities", "id"),
+        follow(alone("opportunity_comments")(opportunity_comments), "opportunity_comments", "id"),
         follow(contacts, "contacts", "id"),
-        follow(orders, "orders", "order_id"),
+        follow(alone("orders")(orders), "orders", "order_id"),
     ]
 
 

@@ -30,12 +30,19 @@ def tables(pages: Iterable[list[dict[str, Any]]], shape: Shape, key: str, *,
     at 1,000 rows a page costs as much as converting the page."""
     batch: list[pa.Table] = []
     rows = 0
-    for table in _changed_rows(pages, shape, key, cursor, scan, fingerprints, deletable):
-        batch.append(table)
-        rows += table.num_rows
-        if rows >= batch_rows:
+    try:
+        for table in _changed_rows(pages, shape, key, cursor, scan, fingerprints, deletable):
+            batch.append(table)
+            rows += table.num_rows
+            if rows >= batch_rows:
+                yield _joined(batch, shape, key)
+                batch, rows = [], 0
+    except Exception:
+        # A page failed: the rows read before it load all the same, since `fingerprints`
+        # already counts them (a resource that fails alone keeps its state).
+        if batch:
             yield _joined(batch, shape, key)
-            batch, rows = [], 0
+        raise
     if batch:
         yield _joined(batch, shape, key)
     if scan is not None:

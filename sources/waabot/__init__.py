@@ -80,6 +80,7 @@ def waabot_source(api: ApiClient, run: SyncRun, credentials: Instance, lag_secon
                           scan=scan, deletable=True)
 
     @dlt.resource(name="contact_groups", primary_key="id", write_disposition="merge")
+    @run.fails_alone("contact_groups")
     def contact_groups() -> Iterator[pa.Table]:
         """A handful of records: read whole each run, load those whose content changed."""
         fingerprints = dlt.current.resource_state().setdefault("fingerprints", {})
