@@ -69,13 +69,13 @@ class HeldIds:
         with warehouse_connection(warehouse) as con:
             if table not in tables_of(con, dataset):
                 return cls(np.array([], dtype="S1"))
-            reader = con.execute(LIVE_IDS_SQL.format(table=f'"{dataset}"."{table}"', key=f'"{key}"')) \
+            reader = con.sql(LIVE_IDS_SQL.format(table=f'"{dataset}"."{table}"', key=f'"{key}"')) \
                 .to_arrow_reader(100_000)
             parts = [_bytes(batch.column(0)) for batch in reader]
         return cls(np.concatenate(parts) if parts else np.array([], dtype="S1"))
 
     def lacks(self, ids: pa.Array | pa.ChunkedArray) -> pa.Array:
-        wanted = _bytes(ids.cast(pa.string()))
+        wanted = _bytes(ids)
         if not len(self.ids) or not len(wanted):
             return pa.array(np.ones(len(wanted), dtype=bool))
         # An id longer than every held one is not held (cast to their width, it would be cut).
@@ -87,7 +87,7 @@ class HeldIds:
 
 def _bytes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Ids as fixed-width bytes (UTF-8), for numpy to sort and bisect."""
-    values = [value.encode() for value in ids.to_pylist()]
+    values = [str(value).encode() for value in ids.to_pylist()]  # Chatrace's ids are integers
     return np.array(values, dtype=bytes) if values else np.array([], dtype="S1")
 
 

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import duckdb
 import httpx
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from crmsync.sandbox.clock import BASE_END_MS, iso_ms
 from crmsync.sandbox.link import sandbox_environment
 from crmsync.sandbox.server import SandboxServer
+from crmsync.sources.common.scans import HeldIds
 from tests.sources.conftest import SyncOnce, query
 
 # provider, table, key, update time: the listings read whole that a cursor judges.
@@ -68,3 +71,11 @@ def test_chatman_reads_new_contacts_whose_modified_at_is_behind_the_cursor(
     assert query(warehouse, f"SELECT count(*) FROM raw_chatman.contacts WHERE user_id = '{user_id}'") == [(1,)]
     assert incremental.rows == {"contacts": 1}, incremental.rows
     assert sync_once("chatman").rows == {}  # and a run with no change loads nothing
+
+
+def test_held_ids_tell_exactly_which_ids_are_lacked() -> None:
+    held = HeldIds(np.array([b"ab", b"1000000", b"zz"]))
+    asked = pa.array(["ab", "abc", "a", "zz", "1000000", "b"])
+    assert held.lacks(asked).to_pylist() == [False, True, True, False, False, True]
+    assert held.lacks(pa.array([1000000, 20], pa.int64())).to_pylist() == [False, True]  # Chatrace's ids
+    assert HeldIds(np.array([], dtype="S1")).lacks(asked).to_pylist() == [True] * 6  # no table yet
