@@ -5,8 +5,9 @@ Contacts: `mode=modified` from the modified_at cursor and `mode=new` from the cr
 cursor, each minus a lag (late writes), so a run with no change asks for almost nothing and a
 new contact whose modified_at is older than the modified window still comes; the first run,
 and one every `full_scan_hours`, is a `mode=all` scan that also marks the contacts that
-disappeared as deleted and loads every contact the warehouse lacks, whatever its timestamps. Campaign events have no time filter: each run scans
-the configured campaigns and keeps what is new.
+disappeared as deleted and loads every contact the warehouse lacks, whatever its timestamps.
+Campaign events have no time filter: each run scans the configured campaigns and keeps what is
+new.
 """
 
 from __future__ import annotations
@@ -89,16 +90,16 @@ def chatman_source(
             state["last_full_scan"] = now.isoformat()
             return
         loaded: list[pa.ChunkedArray] = []
-        for table in tables(since("modified", modified), contact_shape, "user_id", cursor=modified, deletable=True,
-                            batch_rows=ROWS_PER_ITEM):
+        for table in tables(since("modified", modified), contact_shape, "user_id", cursor=modified,
+                            deletable=True, batch_rows=ROWS_PER_ITEM):
             loaded.append(table.column("user_id"))
             yield table
         # The contract leaves a new contact's modified_at open: it may be older than the
         # modified window (an import keeping its own), so the new contacts are read too.
-        seen = pa.chunked_array([c for ids in loaded for c in ids.chunks], pa.string())
-        for table in tables(since("new", created), contact_shape, "user_id", cursor=created, deletable=True,
-                            batch_rows=ROWS_PER_ITEM):
-            table = table.filter(pc.invert(pc.is_in(table.column("user_id"), value_set=seen.combine_chunks())))
+        seen = pa.chunked_array([c for ids in loaded for c in ids.chunks], pa.string()).combine_chunks()
+        for table in tables(since("new", created), contact_shape, "user_id", cursor=created,
+                            deletable=True, batch_rows=ROWS_PER_ITEM):
+            table = table.filter(pc.invert(pc.is_in(table.column("user_id"), value_set=seen)))
             if table.num_rows:  # not the ones the modified window brought already
                 yield table
 

@@ -35,10 +35,11 @@ could give them back.
 
 How it is incremental: opportunities have no time filter, so each run reads every page
 (cost: opportunities / page_size requests) and a client-side cursor on `updated_at` loads
-only the new and changed ones; its window reaches back `lag_seconds` plus the duration of the
-previous scan. The complete scan marks the opportunities it did not see as deleted, and their
-comments with them. Comments: adding one does not move the opportunity's `updated_at`, so a
-run reads the comments of the opportunities that are new or changed (their own cursor), and
+only the new and changed ones (and those the warehouse lacks or holds as deleted); its window
+reaches back `lag_seconds` plus the duration of the previous scan. The complete scan marks the
+opportunities it did not see as deleted, and their comments with them. Comments: adding one
+does not move the opportunity's `updated_at`, so a run reads the comments of the opportunities
+that are new, changed or lacking (their own cursor), and
 every `comments_full_refresh_hours` (and on the first run) the comments of every
 opportunity, which also marks single deleted comments. A new comment on an unchanged
 opportunity therefore arrives within `comments_full_refresh_hours`. Only comments not
@@ -133,8 +134,6 @@ def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
         "chatrace", settings["base_url"], auth_setting="access_token",
         headers={"X-ACCESS-TOKEN": settings["access_token"]},
         per_second=settings["requests_per_second"], bounds=Bounds.of(settings)))
-
-
 
 
 @dataclass
