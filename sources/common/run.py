@@ -23,11 +23,14 @@ Rows = Callable[..., Iterator]  # a dlt resource's or transformer's generator fu
 @dataclass
 class SyncRun:
     warehouse: Path
-    scans: FullScans = field(default_factory=FullScans)
+    scans: FullScans = field(init=False)
     shapes: dict[str, Shape] = field(default_factory=dict)
     clients: list[ApiClient] = field(default_factory=list)
     on_rows: Callable[[str, int], None] | None = None  # progress: (table, rows read so far)
     failed: dict[str, Exception] = field(default_factory=dict)  # resource -> why it failed alone
+
+    def __post_init__(self) -> None:
+        self.scans = FullScans(self.warehouse)  # complete listings look up what it holds
 
     def shape(self, table: str, columns: tuple[Column, ...]) -> Shape:
         """The one Shape of `table` in this run (its problems add up across resources)."""

@@ -21,8 +21,8 @@ whole account in one response, newest `createdAt` first. Every run reads it whol
 is that one response: about 150 bytes per record, so ~150 MB at a million records), parses
 and converts it `chunk_size` records at a time (the body is held once, its records only a
 chunk at a time), and a client-side cursor on `updatedAt` (reaching back `lag_seconds`, for
-writes that land while the listing is read) keeps only the records that are new or changed:
-a run with no change loads nothing. The order cannot end the read early:
+writes that land while the listing is read) keeps only the records that are new or changed,
+and those the warehouse lacks or holds as deleted: a run with no change loads nothing. The order cannot end the read early:
 it is by creation, not by change, and deletions need the complete listing anyway. Groups are
 few and read whole; only those whose content changed are loaded.
 

@@ -14,8 +14,8 @@ How it is incremental: the API has no time filter and no total, and its listings
 arrays, newest `createdAt` first, ended by an empty array. So every run is a full scan of
 contacts, clients, tags and segments, `concurrency` pages in flight within the rate budget
 (`requests_per_second`, default the documented 300/minute). A client-side cursor on
-`updatedAt` keeps only the records that changed (segments, which carry no timestamps: only
-those whose content changed); its window reaches back `lag_seconds` plus the whole duration
+`updatedAt` keeps only the records that changed, and those the warehouse lacks or holds as
+deleted (segments, which carry no timestamps: only those whose content changed); its window reaches back `lag_seconds` plus the whole duration
 of the previous scan, because a record changed after the scan read its page carries an older
 stamp than the newest one that scan saw (so the run after a scan longer than the one before
 it may load again, once, a few records that changed during that scan). A run with no change
