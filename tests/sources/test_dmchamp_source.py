@@ -22,6 +22,7 @@ from crmsync.sandbox.credentials import DMCHAMP_API_KEY
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import EMAIL_PROVIDERS
 from crmsync.sources import registry
+from crmsync.sources.common.known_people import Person, group_people, known_people
 
 from tests.sources.conftest import (
     TEMPLATE_WAREHOUSE,
@@ -244,3 +245,40 @@ def test_wrong_key_is_one_clear_line(
     assert result.error == ("dmchamp: the API refused the credentials (401); "
                             "check sources.dmchamp.api_key")
     assert "not-the-key" not in result.error
+
+
+def unknown_to_dmchamp(http: httpx.Client, warehouse: Path, count: int) -> list[Person]:
+    """`count` known people with a phone and an email that DM Champ finds by neither."""
+    chosen = []
+    for person in group_people(known_people(warehouse, exclude="dmchamp")):
+        if person.phone and person.emails and found_id(http, phoneNumber=person.phone) is None \
+                and all(found_id(http, email=email) is None for email in person.emails):
+            chosen.append(person)
+            if len(chosen) == count:
+                return chosen
+    raise AssertionError(f"fewer than {count} known people DM Champ does not hold")
+
+
+@pytest.mark.usefixtures("others_synced")
+def test_a_contact_two_people_lead_to_stays_with_one_of_them(
+        http: httpx.Client, warehouse: Path, sync_once: SyncOnce) -> None:
+    """A DM Champ contact with one person's phone and another's email (a shared family
+    address) answers both their lookups. It stays with the person whose phone found it, and
+    neither person is asked again: every later run loads nothing (it used to flip between
+    them, one contact row rewritten each run)."""
+    phone_owner, email_owner = unknown_to_dmchamp(http, warehouse, 2)
+    created = http.post("/dmchamp/v1/contacts", params={"apiKey": DMCHAMP_API_KEY},
+                        json={"phoneNumber": phone_owner.phone, "email": email_owner.emails[0]})
+    contact_id = created.json()["contactId"]
+    assert found_id(http, email=email_owner.emails[0]) == contact_id  # both lookups lead to it
+    sync_once("dmchamp")
+    contact = f"SELECT phone_e164, email, found_by, found_at FROM raw_dmchamp.contacts WHERE contact_id = '{contact_id}'"
+    first = query(warehouse, contact)
+    assert [row[:3] for row in first] == [(phone_owner.phone, phone_owner.emails[0], "phone")]
+    assert dict(query(warehouse, "SELECT lookup_key, contact_id FROM raw_dmchamp.lookups WHERE lookup_key IN "
+                                 f"('{phone_owner.key}', '{email_owner.key}')")) == {
+        phone_owner.key: contact_id, email_owner.key: contact_id}
+    for _ in range(2):
+        again = sync_once("dmchamp")
+        assert again.rows == {} and again.read["lookups"] == 0, (again.rows, again.read)
+        assert query(warehouse, contact) == first
