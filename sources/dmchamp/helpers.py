@@ -29,10 +29,9 @@ LOOKUP_COLUMNS = (
 
 CONTACT_COLUMNS = (
     Column("contact_id", pa.string()),
-    Column("phone_e164", pa.string()),  # the known phone (it found the contact when found_by is "phone")
+    Column("phone_e164", pa.string()),  # the known phone: it found the contact (found_by "phone") or was pushed
     Column("email", pa.string()),  # the email that found it, else the first known one
     Column("found_by", pa.string()),  # "phone", "email", or "push": crmsync's push put it in a list
-
     Column("found_at", pa.string(), time_format="iso"),
 )
 
