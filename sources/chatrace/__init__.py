@@ -15,6 +15,9 @@ What is read (dataset raw_chatrace):
   (epoch seconds; 0, "never", becomes null) and `subscribed_date` as timestamps.
 - `orders` (key `order_id`, with `contact_id`): amounts in cents as the API gives them,
   `line_items` as JSON text; the contact the API embeds is left out (it is in `contacts`).
+- `order_statuses` (key `status`): not read from Chatrace, the settings `order_statuses`
+  (code -> name) and `final_order_statuses`, so that the transforms name orders and tell the
+  final ones as configured. Loaded like the small listings: only what changed.
 
 How contacts and orders are reached: there is no listing of either. A run reaches the
 contacts of every opportunity (`contact_id`), the contacts found by GET
@@ -77,6 +80,7 @@ from crmsync.sources.chatrace.helpers import (
     OPPORTUNITY_COLUMNS,
     OPPORTUNITY_STAMP_COLUMNS,
     ORDER_COLUMNS,
+    ORDER_STATUS_COLUMNS,
     PIPELINE_COLUMNS,
     PIPELINE_FIELD_COLUMNS,
     STAGE_COLUMNS,
@@ -92,6 +96,7 @@ from crmsync.sources.chatrace.helpers import (
     offset_pages,
     open_orders,
     order_record,
+    order_status_records,
     read_previous,
 )
 from crmsync.sources.common.cursor import Cursor, scan_cursor
@@ -115,14 +120,16 @@ class Options:
     lag_seconds: int
     comments_full_refresh: timedelta
     final_order_statuses: tuple[int, ...]
+    order_statuses: tuple[dict[str, Any], ...]  # the `order_statuses` table's records
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
     api = api_client(settings, run)
+    final = tuple(int(s) for s in settings["final_order_statuses"])
     options = Options(max(1, settings["page_size"]), max(1, settings["concurrency"]),
                       settings["lag_seconds"],
-                      timedelta(hours=settings["comments_full_refresh_hours"]),
-                      tuple(int(s) for s in settings["final_order_statuses"]))
+                      timedelta(hours=settings["comments_full_refresh_hours"]), final,
+                      tuple(order_status_records(settings["order_statuses"], final)))
     reach = Reach(api, run, options, settings["default_region"] or None,
                   timedelta(hours=settings["recheck_missing_hours"]))
     return chatrace_source(reach)
@@ -319,6 +326,10 @@ SNAPSHOTS = (
     Snapshot("tags", "id", TAG_COLUMNS, lambda reach: _account(reach, "/accounts/tags"), "id"),
     Snapshot("custom_fields", "id", CUSTOM_FIELD_COLUMNS,
              lambda reach: _account(reach, "/accounts/custom_fields"), "id"),
+    # Not read from Chatrace: the settings, loaded like a listing (a changed name loads, a
+    # status no longer configured is marked deleted).
+    Snapshot("order_statuses", "status", ORDER_STATUS_COLUMNS,
+             lambda reach: [list(reach.options.order_statuses)], "status"),
 )
 
 
