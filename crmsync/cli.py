@@ -139,7 +139,7 @@ def push(
     json_output: Json = False,
 ) -> None:
     """Push segment membership changes back to the providers."""
-    from crmsync.report import push_summary
+    from crmsync.report import ProgressLines, push_summary
     from crmsync.sandbox.link import linked_sandbox
     from crmsync.pipelines.push import push as run_push
     from crmsync.transforms.runner import DEFAULT_ROOT
@@ -149,7 +149,7 @@ def push(
     # another process writes the file anyway).
     with nullcontext() if dry_run else sole_writer(warehouse, "push"), linked_sandbox(sandbox):
         result = run_push(warehouse, segment, provider, dry_run, allow_mass_removal, transforms or DEFAULT_ROOT,
-                          full_resync=full_resync)
+                          full_resync=full_resync, progress=None if json_output else ProgressLines().members)
     if json_output:
         print_json(result.as_dict())
     else:
@@ -164,15 +164,20 @@ def run(
     sandbox: Sandbox = None,
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
     no_push: Annotated[bool, typer.Option("--no-push", help="Stop after transform.")] = False,
+    provider: Providers = None,
+    full_scan: Annotated[bool, typer.Option(
+        "--full-scan", help="Run the full-scan flow: every full scan forced, deletions marked.")] = False,
+    transforms: Transforms = None,
     json_output: Json = False,
 ) -> None:
-    """Run the whole job once as a Prefect flow: sync, transform, push."""
+    """Run the whole job once as a Prefect flow: sync, transform, push (progress on stderr)."""
     check_configuration()
     writable_warehouse(warehouse)
-    from crmsync.report import run_report
+    from crmsync.report import ProgressLines, run_report
     from crmsync.flows.run import run_once
 
-    summary = run_once(warehouse, sandbox, push=not no_push)
+    summary = run_once(warehouse, sandbox, push=not no_push, transforms=transforms, providers=provider,
+                       full_scan=full_scan, progress=None if json_output else ProgressLines())
     if json_output:
         print_json(summary)
     else:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -42,6 +45,42 @@ def sync_progress(enabled: bool) -> Iterator[object]:
             progress.update(tasks[key], rows=rows)
 
         yield report
+
+
+class ProgressLines:
+    """A long command's progress as plain lines on stderr (readable in a log file and a
+    terminal alike): each step as it begins and ends, then a provider table's rows read and a
+    push target's members sent, each line at most every `every` seconds, and a target's last
+    line when it is done. The flow's tasks tell it from their threads."""
+
+    def __init__(self, every: float = 3.0) -> None:
+        self.every = every
+        self.last: dict[object, float] = {}
+        self.lock = threading.Lock()
+
+    def step(self, text: str) -> None:
+        self.say(text)
+
+    def rows(self, provider: str, table: str, rows: int) -> None:
+        if self.due((provider, table)):
+            self.say(f"  {provider}.{table}: {rows:,} rows read")
+
+    def members(self, target: str, done: int, total: int) -> None:
+        if self.due(target) or done == total:
+            self.say(f"  {target}: {done:,} of {total:,} members")
+
+    def due(self, key: object) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            if now - self.last.get(key, -self.every) < self.every:
+                return False
+            self.last[key] = now
+            return True
+
+    def say(self, line: str) -> None:
+        with self.lock:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
 
 
 def sync_summary(results: dict[str, ProviderResult], warehouse: Path) -> None:

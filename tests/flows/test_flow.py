@@ -60,7 +60,7 @@ def test_a_failing_provider_does_not_stop_the_others_and_is_not_retried(
 def test_a_transient_failure_is_retried(flow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     answers = [ProviderResult("failed", "waabot: GET /contact failed after 8 attempts (status 503)", transient=True),
                ProviderResult(rows={"contacts": 1})]
-    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False: answers.pop(0))
+    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False, progress=None: answers.pop(0))
     _, summary = run(flow_env, providers=["waabot"], push=False)
     assert summary["providers"]["waabot"]["status"] == "ok" and answers == []
 
@@ -90,7 +90,7 @@ def test_a_second_run_is_skipped_while_one_holds_the_warehouse(flow_env: Path) -
 def test_full_scan_flow_forces_the_scans_and_records_its_name(flow_env: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
-    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False: seen.append(
+    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False, progress=None: seen.append(
         full_scan) or ProviderResult(read={"contacts": 1}))
     state = full_scan_flow(warehouse=str(flow_env), providers=["chatman"], push=False, return_state=True)
     summary = state.result(raise_on_failure=False)
@@ -102,7 +102,7 @@ def count_syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = steps.sync_provider
 
-    def counting(provider: str, warehouse: Path, full_scan: bool = False) -> ProviderResult:
+    def counting(provider: str, warehouse: Path, full_scan: bool = False, progress: Any = None) -> ProviderResult:
         calls.append(provider)
         return real(provider, warehouse, full_scan=full_scan)
 
