@@ -121,3 +121,20 @@ def artifact_rows(flow_run_id: str) -> int:
     assert len(artifacts) == 1 and artifacts[0].type == "table"
     data = artifacts[0].data
     return len(json.loads(data) if isinstance(data, str) else data)
+
+
+def test_run_once_tells_its_steps_and_keeps_prefects_lines_off_the_terminal(
+        flow_env: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """`crmsync run`'s own progress on stderr, by task name; Prefect's per-run and per-task
+    INFO lines ("Beginning flow run", "Finished in state Completed()") are not printed."""
+    from crmsync.flows.run import run_once
+    from crmsync.report import ProgressLines
+
+    summary = run_once(flow_env, providers=["waabot"], push=False, progress=ProgressLines())
+    assert summary["state"] == "ok", summary["reason"]
+    err = capfd.readouterr().err
+    lines = err.splitlines()
+    assert lines[0] == "sync-waabot: started" and "transform: started" in lines, err
+    assert any(line.startswith("sync-waabot: ok, ") and "rows loaded" in line for line in lines), err
+    assert any(line.startswith("  waabot.contacts: ") for line in lines), err
+    assert "Finished in state" not in err and "Beginning flow run" not in err, err
