@@ -196,16 +196,24 @@ def serve(warehouse: Warehouse = DEFAULT_WAREHOUSE) -> None:
 
 
 @app.command()
-def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, json_output: Json = False) -> None:
+def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, json_output: Json = False,
+           check: Annotated[bool, typer.Option(
+               "--check", help="Exit 1 when a monitor crosses its threshold: a failed run, held or "
+                               "rejected pushes, a provider staler than its freshness_hours.")] = False) -> None:
     """Last runs, freshness per provider and table, segment sizes, held and rejected pushes."""
     from crmsync.report import status_report
+    from crmsync.flows import alerts
     from crmsync.flows.status import read_status
 
+    if check:
+        check_configuration()
     current = read_status(warehouse)
+    found = alerts.check(current, alerts.alert_settings()) if check else []
     if json_output:
-        print_json(current.as_dict())
+        print_json({**current.as_dict(), **({"alerts": [a.as_dict() for a in found]} if check else {})})
     else:
         status_report(current)
+    fail_with([f"alert [{a.monitor}] {a.text}" for a in found])
 
 
 @segments_app.command("list")
@@ -273,14 +281,18 @@ def bench(
 
 
 def check_configuration() -> None:
-    """Refuse a misspelt or unknown key in crmsync's sections before anything runs."""
+    """Refuse a misspelt or unknown key in crmsync's sections, or an alert URL Apprise cannot
+    use, before anything runs."""
+    from crmsync.flows import alerts
     from crmsync.flows.settings import FlowSettings
     from crmsync.sources.common.config import check_known_keys
     from crmsync.transforms.functions import DEFAULT_REGION_KEY
 
     transform_section, region = DEFAULT_REGION_KEY.split(".")
     check_known_keys({"flow": FlowSettings.__dataclass_fields__.keys(), "push": {"max_removal_share", "on_drift"},
-                      "warehouse": {"memory_limit", "max_value_bytes"}, transform_section: {region}})
+                      "warehouse": {"memory_limit", "max_value_bytes"}, transform_section: {region},
+                      "alerts": alerts.KEYS}, provider_keys={alerts.PROVIDER_KEY})
+    alerts.alert_settings()
 
 
 def writable_warehouse(warehouse: Path) -> Path:

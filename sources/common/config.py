@@ -101,12 +101,14 @@ def provider_settings(provider: str, full_scan: bool = False) -> dict[str, Any]:
     return {**values, **described.full_scan} if full_scan else values
 
 
-def check_known_keys(other_sections: Mapping[str, Collection[str]]) -> None:
-    """Fail on a key crmsync does not know in its own sections: `sources.<provider>` and
+def check_known_keys(other_sections: Mapping[str, Collection[str]],
+                     provider_keys: Collection[str] = ()) -> None:
+    """Fail on a key crmsync does not know in its own sections: `sources.<provider>` (its
+    descriptor's settings and `provider_keys`, which every provider takes) and
     `other_sections` (section -> keys). dlt would ignore a misspelt key silently and the
     default would be used; the message names the key and where it is set, never its value.
     Nested tables (dlt's own per-resource sections) are not crmsync's and are left alone."""
-    known = {f"sources.{p.name}": {s.key for s in p.settings} for p in registry.providers()}
+    known = {f"sources.{p.name}": {s.key for s in p.settings} | set(provider_keys) for p in registry.providers()}
     known.update({section: set(keys) for section, keys in other_sections.items()})
     for section, key, where in configured_keys(set(other_sections)):
         if section not in known:

@@ -4,7 +4,9 @@ provider failing, no push after a failed data test, the overlap guard, status af
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +45,10 @@ def test_whole_loop_then_status(flow_env: Path) -> None:
         name: figures["size"] for name, figures in summary["segments"].items()}
 
 
-def test_a_failing_provider_does_not_stop_the_others_and_is_not_retried(
-        flow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_provider_does_not_stop_the_others_is_not_retried_and_notifies(
+        flow_env: Path, monkeypatch: pytest.MonkeyPatch, receiver: tuple[str, list[dict]]) -> None:
+    url, received = receiver
+    monkeypatch.setenv("ALERTS__URLS", json.dumps([url]))
     monkeypatch.setenv("SOURCES__WAABOT__PASSWORD", "wrong")
     calls = count_syncs(monkeypatch)
     prefect_state, summary = run(flow_env, providers=["chatman", "waabot"])
@@ -55,6 +59,8 @@ def test_a_failing_provider_does_not_stop_the_others_and_is_not_retried(
     assert sorted(calls) == ["chatman", "waabot"]  # bad credentials: no retry
     assert summary["transform"]["status"] == "skipped" and summary["push"]["status"] == "skipped"
     assert [r["provider"] for r in read_status(flow_env).failing_providers] == ["waabot"]
+    assert len(received) == 1 and received[0]["title"].startswith("crmsync: 1 problem in ")
+    assert received[0]["message"].startswith("[run] crmsync-sync run partial at ") and "credentials" in received[0]["message"]
 
 
 def test_a_transient_failure_is_retried(flow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,15 +130,24 @@ def artifact_rows(flow_run_id: str) -> int:
 
 
 def test_run_once_tells_its_steps_and_keeps_prefects_lines_off_the_terminal(
-        flow_env: Path, capfd: pytest.CaptureFixture[str]) -> None:
+        flow_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`crmsync run`'s own progress on stderr, by task name; Prefect's per-run and per-task
     INFO lines ("Beginning flow run", "Finished in state Completed()") are not printed."""
     from crmsync.flows.run import run_once
     from crmsync.report import ProgressLines
+    from prefect.logging.handlers import PrefectConsoleHandler
 
-    summary = run_once(flow_env, providers=["waabot"], push=False, progress=ProgressLines())
+    # Prefect's console handler holds the stderr of when logging was set up: this test's now.
+    consoles = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    assert consoles
+    streams = [h.setStream(sys.stderr) for h in consoles]
+    try:
+        summary = run_once(flow_env, providers=["waabot"], push=False, progress=ProgressLines())
+    finally:
+        for handler, stream in zip(consoles, streams):
+            handler.setStream(stream)
     assert summary["state"] == "ok", summary["reason"]
-    err = capfd.readouterr().err
+    err = capsys.readouterr().err
     lines = err.splitlines()
     assert lines[0] == "sync-waabot: started" and "transform: started" in lines, err
     assert any(line.startswith("sync-waabot: ok, ") and "rows loaded" in line for line in lines), err
