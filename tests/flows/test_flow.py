@@ -137,15 +137,18 @@ def test_run_once_tells_its_steps_and_keeps_prefects_lines_off_the_terminal(
     from crmsync.report import ProgressLines
     from prefect.logging.handlers import PrefectConsoleHandler
 
-    # Prefect's console handler holds the stderr of when logging was set up: this test's now.
+    # Prefect's console handler prints through a rich Console holding the stderr of when
+    # logging was set up: this test's stderr for the run.
     consoles = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
     assert consoles
-    streams = [h.setStream(sys.stderr) for h in consoles]
+    files = [h.console.file for h in consoles]
+    for handler in consoles:
+        handler.console.file = sys.stderr
     try:
         summary = run_once(flow_env, providers=["waabot"], push=False, progress=ProgressLines())
     finally:
-        for handler, stream in zip(consoles, streams):
-            handler.setStream(stream)
+        for handler, file in zip(consoles, files):
+            handler.console.file = file
     assert summary["state"] == "ok", summary["reason"]
     err = capsys.readouterr().err
     lines = err.splitlines()
