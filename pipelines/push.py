@@ -300,7 +300,7 @@ def push_target(con: duckdb.DuckDBPyConnection, client: PushClient, segment: str
     job = Job(con, client, target.provider, segment, str(target), target_id, options.run_id)
     forget_gone(job, plan)
     forget_lost(job, plan, options.restore)
-    sent = Tally(options.progress, f"{segment} → {target}",
+    sent = Tally(options.progress, f"{segment} → {target.provider}",
                  len(plan.adds) + len(plan.resends) + (0 if hold else len(plan.removes)))
     if hold:
         log_held(job, plan)

@@ -132,7 +132,8 @@ def artifact_rows(flow_run_id: str) -> int:
 def test_run_once_tells_its_steps_and_keeps_prefects_lines_off_the_terminal(
         flow_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`crmsync run`'s own progress on stderr, by task name; Prefect's per-run and per-task
-    INFO lines ("Beginning flow run", "Finished in state Completed()") are not printed."""
+    INFO lines ("Beginning flow run", "Finished in state Completed()") are not printed;
+    --provider and --full-scan reach the flow."""
     from crmsync.flows.run import run_once
     from crmsync.report import ProgressLines
     from prefect.logging.handlers import PrefectConsoleHandler
@@ -145,11 +146,11 @@ def test_run_once_tells_its_steps_and_keeps_prefects_lines_off_the_terminal(
     for handler in consoles:
         handler.console.file = sys.stderr
     try:
-        summary = run_once(flow_env, providers=["waabot"], push=False, progress=ProgressLines())
+        summary = run_once(flow_env, providers=["waabot"], push=False, full_scan=True, progress=ProgressLines())
     finally:
         for handler, file in zip(consoles, files):
             handler.console.file = file
-    assert summary["state"] == "ok", summary["reason"]
+    assert summary["state"] == "ok" and summary["flow"] == "crmsync-full-scan", summary["reason"]
     err = capsys.readouterr().err
     lines = err.splitlines()
     assert lines[0] == "sync-waabot: started" and "transform: started" in lines, err

@@ -298,6 +298,6 @@ def test_push_progress_on_stderr_and_none_with_json(sandbox: SandboxServer, ware
     assert len(sent) == 5 and all(sent.values())
     for provider, count in sent.items():
         lines = [line.strip() for line in shown.stderr.splitlines() if line.strip().startswith(
-            f"inactive_opted_in → {provider} ")]
+            f"inactive_opted_in → {provider}:")]
         assert lines[0].endswith(f": 0 of {count:,} members"), lines
         assert lines[-1].endswith(f": {count:,} of {count:,} members"), lines
