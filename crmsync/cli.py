@@ -176,8 +176,9 @@ def run(
     from crmsync.report import ProgressLines, run_report
     from crmsync.flows.run import run_once
 
-    summary = run_once(warehouse, sandbox, push=not no_push, transforms=transforms, providers=provider,
-                       full_scan=full_scan, progress=None if json_output else ProgressLines())
+    with nullcontext() if json_output else ProgressLines() as progress:
+        summary = run_once(warehouse, sandbox, push=not no_push, transforms=transforms, providers=provider,
+                           full_scan=full_scan, progress=progress)
     if json_output:
         print_json(summary)
     else:

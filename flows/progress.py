@@ -13,8 +13,11 @@ from typing import Protocol
 
 
 class RunProgress(Protocol):
-    def step(self, text: str) -> None:
-        """A step begins (`sync chatman`, `transform`, `push`)."""
+    def begin(self, task: str) -> None:
+        """A task run begins (`sync-chatman`, `transform`, `push`)."""
+
+    def end(self, task: str, outcome: str) -> None:
+        """A task run ended: `outcome` says how, in a few words."""
 
     def rows(self, provider: str, table: str, rows: int) -> None:
         """A provider's sync has read `rows` of `table` so far."""

@@ -30,19 +30,25 @@ class PushFailed(Exception):
         self.result = result
 
 
-def tell(text: str) -> None:
+def begin(task: str) -> None:
     progress = listener()
     if progress is not None:
-        progress.step(text)
+        progress.begin(task)
+
+
+def end(task: str, outcome: str) -> None:
+    progress = listener()
+    if progress is not None:
+        progress.end(task, outcome)
 
 
 @task(name="sync", task_run_name="sync-{provider}")
 def sync_task(provider: str, warehouse: Path, full_scan: bool = False) -> ProviderResult:
     progress = listener()
-    tell(f"sync-{provider}: started")
+    begin(f"sync-{provider}")
     result = sync_provider(provider, warehouse, full_scan=full_scan, progress=progress.rows if progress else None)
-    tell(f"sync-{provider}: " + (f"ok, {sum(result.rows.values()):,} rows loaded in {result.seconds:.1f}s"
-                                 if result.status == "ok" else f"failed: {result.error}"))
+    end(f"sync-{provider}", f"ok, {sum(result.rows.values()):,} rows loaded in {result.seconds:.1f}s"
+        if result.status == "ok" else f"failed: {result.error}")
     failure = failure_for(provider, result)
     if failure is not None:
         raise failure
@@ -52,14 +58,14 @@ def sync_task(provider: str, warehouse: Path, full_scan: bool = False) -> Provid
 @task(name="transform", task_run_name="transform")
 def transform_task(warehouse: Path, root: Path) -> TransformResult:
     """Never retried: a failed data test fails the same way until the data changes."""
-    tell("transform: started")
+    begin("transform")
     try:
         result = run_transforms(warehouse, root, None, datetime.now(UTC))
     except UserError as error:
-        tell(f"transform: failed: {error}")
+        end("transform", f"failed: {error}")
         raise TransformFailed(None, str(error)) from error
-    tell(f"transform: {result.status}, {len(result.models)} models and {len(result.segments)} segments "
-         f"in {result.seconds:.1f}s" if result.status == "ok" else f"transform: failed: {result.error}")
+    end("transform", f"ok, {len(result.models)} models and {len(result.segments)} segments in {result.seconds:.1f}s"
+        if result.status == "ok" else f"failed: {result.error}")
     if result.status != "ok":
         raise TransformFailed(result, result.error or "failed")
     return result
@@ -70,14 +76,14 @@ def push_task(warehouse: Path, root: Path) -> PushResult:
     """Not retried as a whole: push resumes by itself on the next run, and it records what
     the providers confirmed as it goes."""
     progress = listener()
-    tell("push: started")
+    begin("push")
     try:
         result = push(warehouse, transforms_root=root, progress=progress.members if progress else None)
     except UserError as error:
-        tell(f"push: failed: {error}")
+        end("push", f"failed: {error}")
         raise PushFailed(None, str(error)) from error
-    tell(f"push: {result.status}, +{result.total('added'):,} -{result.total('removed'):,}, "
-         f"held {result.total('held'):,}, rejected {result.total('rejected'):,} in {result.seconds:.1f}s")
+    end("push", f"{result.status}, +{result.total('added'):,} -{result.total('removed'):,}, "
+                f"held {result.total('held'):,}, rejected {result.total('rejected'):,} in {result.seconds:.1f}s")
     if result.status != "ok":
         raise PushFailed(result, "a provider or target failed")
     return result
