@@ -47,8 +47,9 @@ def sync_task(provider: str, warehouse: Path, full_scan: bool = False) -> Provid
     progress = listener()
     begin(f"sync-{provider}")
     result = sync_provider(provider, warehouse, full_scan=full_scan, progress=progress.rows if progress else None)
-    end(f"sync-{provider}", f"ok, {sum(result.rows.values()):,} rows loaded in {result.seconds:.1f}s"
-        if result.status == "ok" else f"failed: {result.error}")
+    loaded = f"{sum(result.rows.values()):,} rows loaded in {result.seconds:.1f}s"
+    end(f"sync-{provider}", {"ok": f"ok, {loaded}", "partial": f"partial, {loaded}: {result.error}"}.get(
+        result.status, f"failed: {result.error}"))
     failure = failure_for(provider, result)
     if failure is not None:
         raise failure

@@ -2,6 +2,7 @@
 
 from crmsync.kernel.provider import Setting
 from crmsync.sources.common.http import LISTING_SETTINGS, LOOKUP_SETTINGS
+from crmsync.sources.common.selection import SKIP_RESOURCES
 
 SETTINGS = (
     Setting("base_url", default="https://api.chatrace.com"),
@@ -20,5 +21,6 @@ SETTINGS = (
     Setting("final_order_statuses", default=[10, 13]),  # orders in these statuses never change
     Setting("push_concurrency", default=8),  # push calls in flight (one contact per call)
     *LISTING_SETTINGS,
+    SKIP_RESOURCES,
     *LOOKUP_SETTINGS,
 )

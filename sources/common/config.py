@@ -79,30 +79,30 @@ def require_http_url(provider: str, setting: Setting, value: Any) -> None:
     """A base URL that is not http(s)://host would only fail later, after every retry."""
     parts = urlsplit(str(value))
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _refused(provider, setting, f"is not an http(s) URL: {str(value)[:100]!r}")
+        raise refused(provider, setting, f"is not an http(s) URL: {str(value)[:100]!r}")
 
 
 def require_rate(provider: str, setting: Setting, value: Any) -> None:
     if value < 0:
-        raise _refused(provider, setting, f"must be 0 (no pacing) or a positive rate, not {value}")
+        raise refused(provider, setting, f"must be 0 (no pacing) or a positive rate, not {value}")
 
 
 def require_positive(provider: str, setting: Setting, value: Any) -> None:
     if value < 1:
-        raise _refused(provider, setting, f"must be at least 1, not {value}")
+        raise refused(provider, setting, f"must be at least 1, not {value}")
 
 
 def require_count(provider: str, setting: Setting, value: Any) -> None:
     if value < 0:
-        raise _refused(provider, setting, f"must be 0 or more, not {value}")
+        raise refused(provider, setting, f"must be 0 or more, not {value}")
 
 
 def require_share(provider: str, setting: Setting, value: Any) -> None:
     if not 0 <= value <= 1:
-        raise _refused(provider, setting, f"must be a share between 0 and 1, not {value}")
+        raise refused(provider, setting, f"must be a share between 0 and 1, not {value}")
 
 
-def _refused(provider: str, setting: Setting, why: str) -> ConfigError:
+def refused(provider: str, setting: Setting, why: str) -> ConfigError:
     return ConfigError(f"{provider}: setting sources.{provider}.{setting.key} {why} "
                        f"(set in .dlt/config.toml or {setting.env_name(provider)})")
 

@@ -140,6 +140,7 @@ def dmchamp_source(directory: Directory, batch_size: int, lag_seconds: int) -> l
                           shape("contacts", CONTACT_COLUMNS), "contact_id", deletable=True)
 
     @dlt.resource(name="contact_tags", primary_key=("contact_id", "name"), write_disposition="merge")
+    @run.fails_alone("contact_tags")
     def contact_tags() -> Iterator[pa.Table]:
         fingerprints = dlt.current.resource_state().setdefault("fingerprints", {})
         scan = scans.start("contact_tags", "tag_id")
@@ -153,6 +154,7 @@ def dmchamp_source(directory: Directory, batch_size: int, lag_seconds: int) -> l
             del fingerprints[tag_id]
 
     @dlt.resource(name="messages", primary_key="id", write_disposition="merge")
+    @run.fails_alone("messages")
     def messages() -> Iterator[pa.Table]:
         cursors = ContactCursors(dlt.current.resource_state().setdefault("contacts", {}),
                                  timedelta(seconds=lag_seconds))
@@ -213,6 +215,7 @@ PROVIDER = Provider(
     push=PushRule("list", bare_id=True, creates_contacts=True),
     lookup=True,
     after=("chatrace",),  # it looks up the people Chatrace brought in too
+    required=("lookups", "contacts"),  # the contacts are found by the look-ups
     emulator="crmsync.sandbox.providers.dmchamp:DmChamp",
     staging=HERE / "staging",
 )
