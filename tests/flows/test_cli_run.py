@@ -29,6 +29,8 @@ def test_run_json_then_report(prefect_harness: None, flow_sandbox: SandboxServer
     first = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=300, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
     summary = json.loads(first.stdout)
+    assert "started" not in first.stderr and " members" not in first.stderr, first.stderr  # --json: no progress
+    assert "Finished in state" not in first.stderr, first.stderr  # nor Prefect's per-task lines
     assert (summary["state"], summary["prefect_state"]) == ("ok", "COMPLETED")
     counts = httpx.get(f"{flow_sandbox.url}/_sandbox/truth", timeout=60).json()["counts"]
     assert summary["providers"]["whautomate"]["read"]["contacts"] == counts["whautomate"]["contacts"]

@@ -75,7 +75,7 @@ def test_a_provider_with_one_failed_resource_does_not_stop_the_transform(
         flow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     partial = ProviderResult("partial", "waabot: groups failed: GET /contact_groups answered 404",
                              rows={"contacts": 1}, failed_resources={"groups": "GET /contact_groups answered 404"})
-    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False: partial)
+    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False, progress=None: partial)
     _, summary = run(flow_env, providers=["waabot"], push=False)
     assert summary["providers"]["waabot"]["status"] == "partial"
     assert summary["transform"]["status"] == "ok", summary["transform"]
