@@ -10,6 +10,7 @@ from typing import Any
 
 from crmsync.flows.job import full_scan_flow, sync_flow
 from crmsync.flows.progress import RunProgress, reporting
+from crmsync.kernel.errors import UserError
 from crmsync.sandbox.link import linked_sandbox
 from crmsync.sources import registry
 
@@ -29,6 +30,7 @@ def run_once(warehouse: Path, sandbox: str | None = None, push: bool = True, tra
     # One sandbox for sync and push alike: the flow's tasks run in this process's threads,
     # where linked_sandbox's environment applies.
     quiet_prefect_console()
+    temporary_server(progress)
     with linked_sandbox(sandbox), reporting(progress):
         state = chosen(warehouse=str(warehouse.absolute()), push=push, providers=providers or None,
                        transforms=str(transforms) if transforms else None, return_state=True)
@@ -36,6 +38,28 @@ def run_once(warehouse: Path, sandbox: str | None = None, push: bool = True, tra
     if isinstance(value, dict):
         return {**value, "prefect_state": state.type.value}
     return {"state": "failed", "reason": f"{type(value).__name__}: {value}", "prefect_state": state.type.value}
+
+
+def temporary_server(progress: RunProgress | None) -> None:
+    """With no PREFECT_API_URL, Prefect's temporary server, started here rather than by the
+    flow's first call (it is the same one): starting takes seconds to a minute, which the
+    progress says, and a server that does not start is one line, not a traceback."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    if progress is not None:
+        progress.begin("prefect-server")
+    server = SubprocessASGIServer()
+    try:
+        server.start()
+    except RuntimeError as error:
+        raise UserError(f"Prefect's temporary server did not start ({error}); set PREFECT_API_URL to a running "
+                        "server, or raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS") from None
+    if progress is not None:
+        progress.end("prefect-server", f"temporary, on {server.address} until crmsync exits")
 
 
 def quiet_prefect_console() -> None:
