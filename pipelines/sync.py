@@ -21,6 +21,7 @@ from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.kernel.warehouse import tables_of
 from crmsync.sources import registry
+from crmsync.sources.common import budget
 from crmsync.sources.common.config import provider_settings
 from crmsync.sources.common.http import RequestFailed, is_transient
 from crmsync.sources.common.run import SyncRun
@@ -91,6 +92,7 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
                                 refresh="drop_sources" if full_refresh else None)
             result.rows = _rows_loaded(pipeline, info)
             result.deleted = mark_deleted(warehouse, f"raw_{provider}", run)
+            budget.save(warehouse, provider, run.refreshes)
             quarantine(warehouse, provider, run)
     except (UserError, RequestFailed) as error:
         result.status, result.error, result.transient = "failed", str(error), is_transient(error)

@@ -90,7 +90,8 @@ def _refused(provider: str, setting: Setting, why: str) -> ConfigError:
 # Values that resolve but would only fail later (after every retry), checked by their key.
 VALUE_CHECKS = {"base_url": require_http_url, "requests_per_second": require_rate,
                 "max_pages": require_positive, "max_records": require_positive,
-                "lookup_refused_share": require_share, "lookup_refused_min": require_count}
+                "lookup_refused_share": require_share, "lookup_refused_min": require_count,
+                "run_budget": require_count}
 
 
 def provider_settings(provider: str, full_scan: bool = False) -> dict[str, Any]:
