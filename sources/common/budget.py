@@ -186,6 +186,6 @@ def carried(warehouse: Path, dataset: str, table: str, key: str, parent: str, sk
             return pa.array([], pa.string())
         con.register("skipped", pa.table({"record_key": pa.array(list(skipped), pa.string())}))
         sql = _sql("carried_ids").format(table=f'"{dataset}"."{table}"', key=f'"{key}"', parent=f'"{parent}"')
-        ids = con.execute(sql).fetch_arrow_table().column("id")
+        ids = con.sql(sql).to_arrow_table().column("id")
         con.unregister("skipped")
     return ids.combine_chunks() if ids.num_chunks else pa.array([], pa.string())
