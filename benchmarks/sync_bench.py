@@ -15,6 +15,7 @@ from crmsync.benchmarks import declarative, floor
 from crmsync.benchmarks.endpoints import PAGED_APIS
 from crmsync.benchmarks.figures import Figure, at_least, at_most, reported
 from crmsync.benchmarks.sandbox_process import SandboxProcess
+from crmsync.benchmarks.schedule import budget_env, schedule_figures
 from crmsync.kernel.environment import temporary_environment
 from crmsync.kernel.warehouse import open_warehouse, tables_of
 from crmsync.pipelines.sync import ProviderResult, pipelines_dir, sync_provider
@@ -179,7 +180,8 @@ def _missing_rows(sandbox: SandboxProcess, provider: str, warehouse: Path) -> in
 def incremental_figures(sandbox: SandboxProcess, providers: list[str], reported_providers: list[str],
                         workdir: Path, progress: Progress) -> Iterator[Figure]:
     """Item 3: a full sync of `providers` into one warehouse, in order, 1% of records updated,
-    the same syncs again; a figure for each of `reported_providers` as soon as its rerun is done."""
+    the same syncs again (a budgeted provider within its budget, benchmarks/schedule.py); figures
+    for each of `reported_providers` as soon as its rerun is done."""
     workdir.mkdir(parents=True, exist_ok=True)
     warehouse = workdir / "incremental.duckdb"
     at = f"at {sandbox.contacts:,} contacts"
@@ -190,9 +192,10 @@ def incremental_figures(sandbox: SandboxProcess, providers: list[str], reported_
     sandbox.churn(**CHURN)
     for provider in providers:
         progress(f"incremental: rerun of {provider} after churn {at}")
-        rerun = crmsync_sync(sandbox, provider, warehouse)
+        rerun = crmsync_sync(sandbox, provider, warehouse, budget_env(provider, sandbox.contacts))
         if provider not in reported_providers:
             continue
+        yield from schedule_figures(provider, rerun.requests, rerun.seconds, sandbox.contacts, warehouse)
         ratio = rerun.seconds / full[provider].seconds
         routes = ", ".join(f"{route} {n}" for route, n in rerun.routes.most_common(3))
         note = (f"rerun {rerun.requests} requests ({routes}), {rerun.costs()} / full {full[provider].requests} "

@@ -1,6 +1,6 @@
--- Per provider and resource: how many records were ever confirmed, and the oldest and median
--- time since (records still in the provider's raw tables or not: a deleted one stops being
--- refreshed, so the figures read what the budget last reached).
+-- Per budgeted provider and resource: how many records it re-checks record by record, when
+-- the least recently confirmed was last read, and the oldest and median hours since (records
+-- no longer candidates, deleted or gone, are dropped from ops.confirmed by the sync).
 SELECT provider, resource, count(*) AS records,
        min(confirmed_at) AS oldest_confirmed_at,
        round(epoch(now() - min(confirmed_at)) / 3600, 2) AS oldest_hours,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from crmsync.flows.status import read_status
 from crmsync.sources.common.budget import refresh_bound_runs
 
 from tests.sources.conftest import TEMPLATE_WAREHOUSE, SyncOnce, fast, query, sync_others_once
@@ -106,3 +107,8 @@ def test_budgeted_runs_recheck_the_most_likely_changed_first_and_starve_none(
     last = confirmed(warehouse, "messages")
     assert {c for c in contacts if last[c] < started} == set(), "a contact starved"
     assert live_rows(warehouse) == before
+    # `crmsync status` shows it: per provider and resource, the oldest and median age.
+    stale = {(r["provider"], r["resource"]): r for r in read_status(warehouse).staleness}
+    assert set(stale) == {("dmchamp", "contact_tags"), ("dmchamp", "messages")}
+    assert stale["dmchamp", "messages"]["records"] == len(contacts)
+    assert stale["dmchamp", "messages"]["oldest_confirmed_at"] >= started
