@@ -225,7 +225,7 @@ def read_previous(warehouse: Path, default_region: str | None) -> Previous:
         if "contacts" not in previous.tables:
             return previous
         previous.live_contacts = [int(i) for (i,) in con.execute(sql("live_contacts")).fetchall()]
-        for phone_raw, calling_code, email in con.execute(sql("known_people")).fetchall():
+        for phone_raw, calling_code, email, _changed_at in con.execute(sql("known_people")).fetchall():
             phone = to_e164(phone_raw, calling_code, default_region)
             if phone:
                 previous.phones.add(phone)
