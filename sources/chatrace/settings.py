@@ -18,6 +18,10 @@ SETTINGS = (
     Setting("comments_full_refresh_hours", default=24.0),
     Setting("recheck_missing_hours", default=24.0),  # how often known people not found are asked again
     Setting("final_order_statuses", default=[10, 13]),  # orders in these statuses never change
+    # Requests a run may spend in all (0: half the sync schedule's interval at
+    # requests_per_second); what is left after the listings and look-ups re-reads contacts and
+    # their carts, the stalest and most likely changed first.
+    Setting("run_budget", default=0),
     Setting("push_concurrency", default=8),  # push calls in flight (one contact per call)
     *LISTING_SETTINGS,
     *LOOKUP_SETTINGS,

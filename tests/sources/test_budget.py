@@ -112,3 +112,29 @@ def test_budgeted_runs_recheck_the_most_likely_changed_first_and_starve_none(
     assert set(stale) == {("dmchamp", "contact_tags"), ("dmchamp", "messages")}
     assert stale["dmchamp", "messages"]["records"] == len(contacts)
     assert stale["dmchamp", "messages"]["oldest_confirmed_at"] >= started
+
+
+def test_chatrace_rereads_contacts_and_carts_within_its_budget(
+        warehouse: Path, sync_once: SyncOnce, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chatrace alone (it reaches contacts through opportunities too): a budget spent by the
+    listings leaves the least, two contacts and two carts, never-read first; nothing skipped is
+    marked deleted."""
+    sync_once("chatrace")
+    counts = ("SELECT (SELECT count(*) FROM raw_chatrace.contacts WHERE deleted_at IS NULL), "
+              "(SELECT count(*) FROM raw_chatrace.orders WHERE deleted_at IS NULL)")
+    before = query(warehouse, counts)[0]
+    contacts = sorted(r[0] for r in query(warehouse, "SELECT record_key FROM ops.confirmed "
+                                                     "WHERE provider = 'chatrace' AND resource = 'contacts'"))
+    assert len(contacts) == before[0] > 4
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("DELETE FROM ops.confirmed WHERE record_key = ?", [contacts[-1]])
+    monkeypatch.setenv("SOURCES__CHATRACE__RUN_BUDGET", "1")
+
+    sync_once("chatrace")
+
+    for resource in ("contacts", "orders"):
+        times = dict(query(warehouse, "SELECT record_key, confirmed_at FROM ops.confirmed "
+                                      f"WHERE provider = 'chatrace' AND resource = '{resource}'"))
+        latest = {key for key, at in times.items() if at == max(times.values())}
+        assert len(latest) == 2 and contacts[-1] in latest, resource
+    assert query(warehouse, counts)[0] == before
