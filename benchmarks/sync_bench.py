@@ -29,6 +29,7 @@ Progress = Callable[[str], None]
 FLOOR_TARGETS = {"chatman": 1.3, "whautomate": 1.0}
 DECLARATIVE_TARGET = 10.0
 RATE_BOUND_TARGET = 1.1
+CLIENT_CPU_TARGETS = {"chatman": 2.0}  # crmsync's client CPU / the plain loop's (issue #17)
 INCREMENTAL_TARGETS = {"chatman": 0.05}
 CHURN = {"update": 0.01, "seed": 1}
 
@@ -121,7 +122,18 @@ def full_sync_figures(provider: str, crmsync: Measured, base: Measured) -> list[
         reported(f"{name}.cpu_ratio", (crmsync.cpu + crmsync.sandbox_cpu) / (base.cpu + base.sandbox_cpu), "x",
                  "(client + sandbox CPU) of crmsync / of the floor: the wall ratio on an idle machine "
                  "if nothing overlapped"),
+        _client_cpu_ratio(name, provider, crmsync, base),
     ]
+
+
+def _client_cpu_ratio(name: str, provider: str, crmsync: Measured, base: Measured) -> Figure:
+    """crmsync's own CPU (this process: reading, shaping, dlt's extract, normalize and load)
+    against the plain loop's over the same pages (httpx and JSON parsing alone)."""
+    note = (f"client CPU {crmsync.cpu:.1f} s / plain httpx loop {base.cpu:.1f} s; "
+            f"dlt steps (wall): {', '.join(f'{k} {v} s' for k, v in crmsync.phases.items())}")
+    ratio = crmsync.cpu / max(base.cpu, 0.001)
+    return (at_most(f"{name}.client_cpu_ratio", ratio, "x", CLIENT_CPU_TARGETS[provider], note)
+            if provider in CLIENT_CPU_TARGETS else reported(f"{name}.client_cpu_ratio", ratio, "x", note))
 
 
 def declarative_figures(provider: str, crmsync: Measured, slow: Measured, contacts: int) -> list[Figure]:
