@@ -37,7 +37,7 @@ from dlt.sources import DltResource, DltSource
 # Campaigns read at once, each at most this many pages ahead of the conversion: a rerun reads
 # every campaign page (no time filter), so these overlap; the pages held stay bounded.
 CAMPAIGNS_AT_ONCE = 4
-PAGES_AHEAD = 8
+PAGES_AHEAD = 16
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
