@@ -20,6 +20,7 @@ from crmsync.sources.common.budget import RUN_SHARE, refresh_bound_runs, schedul
 SQL = Path(__file__).parent / "sql"
 SCHEDULE_PEOPLE = 100_000
 FIT_TARGET = 1.0
+FLOOR_TARGET = 1.1
 
 
 def configured_rate(provider: str) -> float:
@@ -51,6 +52,11 @@ def schedule_figures(provider: str, requests: int, seconds: float, contacts: int
           f"+ crmsync's own {seconds * scale:,.0f} s; interval {interval:,.0f} s")
     figures = [at_most(f"{name}.fit", wall / interval, "x", FIT_TARGET, at)]
     if plans:
+        # This API cannot tell what changed: to see every change a client must re-read every
+        # record, so the floor is the run's requests plus the re-reads the budget deferred.
+        figures.append(at_most(f"{name}.requests_vs_floor", requests / (requests + skipped), "x", FLOOR_TARGET,
+                               f"{requests} requests / floor {requests + skipped} (every record re-read, "
+                               f"as no client of this API can tell what changed); at {contacts:,} contacts"))
         runs = max(1 if chosen >= records else refresh_bound_runs(records, chosen)
                    for records, chosen in plans.values())
         figures.append(reported(f"{name}.staleness_hours", runs * max(interval, wall) / 3600, "h",

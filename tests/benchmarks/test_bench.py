@@ -76,6 +76,7 @@ def test_per_person_providers_are_measured_at_the_smaller_size(monkeypatch: pyte
             assert f"schedule.{provider}.{figure}" in figures, (provider, figure)
     # DM Champ reran within its budget: its naive plan would have taken longer.
     assert "budgeted" in figures["schedule.dmchamp.staleness_hours"]["note"]
+    assert figures["schedule.dmchamp.requests_vs_floor"]["value"] < 1  # the budget deferred some
     assert figures["schedule.dmchamp.naive.staleness_hours"]["note"].endswith("more than the budget)")
 
 
