@@ -25,7 +25,8 @@ reached. A person already carried by a live contact is not looked up again; one 
 is asked again after `recheck_missing_hours`. Reached contacts are read again (contact and
 cart, `concurrency` at a time within the rate budget) as far as the run's request budget goes
 (`run_budget`, `sources.common.budget`: the stalest, never read and changed in another provider
-first; a skipped contact and its orders stay as they were): the contact loads only when its
+first; a skipped contact and its orders stay as they were; the open orders read by id share the
+budget; the first run and a full refresh read everything): the contact loads only when its
 content changed, and a contact that answers 404 is marked deleted, with its orders.
 Orders are each reached contact's cart (its latest order; an empty cart has no order_id and
 is skipped) plus, by id, every order seen before whose status is not final
@@ -110,7 +111,8 @@ from crmsync.sources.common.run import SyncRun
 from crmsync.sources.common.scans import Scan
 from dlt.sources import DltResource, DltSource
 
-REFRESHED = ("contacts", "orders")  # a contact and its cart: one request each, within the run's budget
+# A contact, its cart, an open order no cart shows: one request each, within the run's budget.
+REFRESHED = ("contacts", "orders", "open_orders")
 Item = TypeVar("Item")  # what Reach.each asks about: a contact id, or an (order id, contact id)
 
 
@@ -224,7 +226,9 @@ class Reach:
             ids.update(end.contact_ids)
             ids.update(self._look_up_known_people(previous))
             self._contacts = list(ids)
-            self._capacity = budget.capacity(self.budget, self.api.requests, len(REFRESHED))
+            # The first run and a full refresh (whose load drops the tables) read everything.
+            self._capacity = budget.capacity(None if self.refreshing else self.budget, self.api.requests,
+                                             len(REFRESHED))
         return self._contacts
 
     def plan(self, resource: str, end: ScanEnd) -> Refresh:
@@ -232,10 +236,14 @@ class Reach:
         stalest, never read, changed in another provider first); computed once per resource."""
         if resource not in self._plans:
             people = contact_people(self.run.warehouse, self.default_region)
-            candidates = [Candidate(str(c), *people.get(c, (None, None))) for c in self.contact_ids(end)]
-            changed = known_people_changed_at(self.run.warehouse, self.default_region, exclude="chatrace")
-            self._plans[resource] = self.run.refreshes.add(budget.plan(
-                self.run.warehouse, "chatrace", resource, candidates, self._capacity, changed))
+            self.refresh(resource, [Candidate(str(c), *people.get(c, (None, None))) for c in self.contact_ids(end)])
+        return self._plans[resource]
+
+    def refresh(self, resource: str, candidates: Sequence[Candidate]) -> Refresh:
+        """Which of `candidates` `resource` re-reads this run (budget.plan)."""
+        changed = known_people_changed_at(self.run.warehouse, self.default_region, exclude="chatrace")
+        self._plans[resource] = self.run.refreshes.add(budget.plan(
+            self.run.warehouse, "chatrace", resource, candidates, self._capacity, changed))
         return self._plans[resource]
 
     def each(self, items: Sequence[Item],
@@ -479,7 +487,9 @@ def _order_records(reach: Reach, end: ScanEnd, scan: Scan) -> Iterator[list[dict
                    if isinstance(body, dict) and body.get("order_id") is not None]
         carts.update(str(r["order_id"]) for r in records)
         yield records
-    pending = [(order_id, cid) for order_id, cid in reach.open_orders() if order_id not in carts]
+    contact_of = {order_id: cid for order_id, cid in reach.open_orders() if order_id not in carts}
+    chosen = reach.refresh("open_orders", [Candidate(order_id) for order_id in contact_of]).chosen
+    pending = [(order_id, contact_of[order_id]) for order_id in chosen]
     for order_batch in reach.each(pending, lambda order: f"/contacts/{order[1]}/order/{order[0]}"):
         yield [order_record(body) for _order, body in order_batch if isinstance(body, dict)]
 

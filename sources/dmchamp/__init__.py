@@ -111,7 +111,9 @@ class Directory:
                                         self.concurrency)
             found = {a.contact_id: a.candidate() for a in self._answers if a.contact_id}
             self._live = list({**previous.live, **found}.values())
-            self._capacity = budget.capacity(self.budget, self.api.requests, len(REFRESHED))
+            # The first run and a full refresh (whose load drops the tables) read everything.
+            self._capacity = budget.capacity(self.budget if state.get("loaded") else None, self.api.requests,
+                                             len(REFRESHED))
             self._count_rejections()
             state["loaded"] = True
         return self._answers
