@@ -24,7 +24,7 @@ with the person's phone and email); the shared planner orders, the sync saves (`
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,6 +59,10 @@ class Refresh:
     resource: str
     candidates: list[str]
     chosen: list[str]
+    within: str = ""  # the dlt resource that reads them (default: `resource`): it failing saves nothing
+
+    def read_by(self) -> str:
+        return self.within or self.resource
 
     def skipped(self) -> list[str]:
         chosen = set(self.chosen)
@@ -113,7 +117,7 @@ def refresh_bound_runs(population: int, capacity: int) -> int:
 
 
 def plan(warehouse: Path, provider: str, resource: str, candidates: Sequence[Candidate],
-         records: int | None, changed_at: Mapping[str, datetime]) -> Refresh:
+         records: int | None, changed_at: Mapping[str, datetime], within: str = "") -> Refresh:
     """Which of `candidates` to refresh this run, at most `records` of them (None: all), in the
     order of the module's docstring; `changed_at` is when each phone or email last changed in
     another provider."""
@@ -129,7 +133,7 @@ def plan(warehouse: Path, provider: str, resource: str, candidates: Sequence[Can
         chosen.update([key for key in keys if key not in chosen][:records - len(chosen)])
     in_order = [key for key, changed in ordered if changed and key in chosen] + \
         [key for key, changed in ordered if not changed and key in chosen]
-    return Refresh(resource, keys, in_order)
+    return Refresh(resource, keys, in_order, within)
 
 
 def _staleness_order(warehouse: Path, provider: str, resource: str, candidates: Sequence[Candidate],
@@ -152,15 +156,17 @@ def _latest(changed_at: Mapping[str, datetime], candidate: Candidate) -> datetim
     return max(times) if times else None
 
 
-def save(warehouse: Path, provider: str, refreshes: Refreshes) -> None:
+def save(warehouse: Path, provider: str, refreshes: Refreshes, failed: Collection[str] = ()) -> None:
     """After a successful load: each plan's chosen records confirmed now, and the confirmations
-    of records no longer candidates (deleted, gone from the warehouse) dropped."""
-    if not refreshes.plans:
+    of records no longer candidates (deleted, gone from the warehouse) dropped; nothing of the
+    plans whose resource `failed` (alone)."""
+    plans = [refresh for refresh in refreshes.plans if refresh.read_by() not in failed]
+    if not plans:
         return
     now = datetime.now(timezone.utc)
     with warehouse_connection(warehouse) as con:
         con.execute(_sql("confirmed_table"))
-        for refresh in refreshes.plans:
+        for refresh in plans:
             con.register("candidates_now", pa.table({"record_key": pa.array(refresh.candidates, pa.string())}))
             con.register("confirmed_now", pa.table({
                 "resource": pa.array([refresh.resource] * len(refresh.chosen), pa.string()),
