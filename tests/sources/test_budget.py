@@ -17,7 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from crmsync.flows.status import read_status
-from crmsync.sources.common.budget import refresh_bound_runs
+from crmsync.sources.common import budget
+from crmsync.sources.common.budget import Refresh, Refreshes, refresh_bound_runs
 
 from tests.sources.conftest import TEMPLATE_WAREHOUSE, SyncOnce, fast, query, sync_others_once
 
@@ -141,3 +142,14 @@ def test_chatrace_rereads_contacts_and_carts_within_its_budget(
         else:
             assert len(latest) == 2 and contacts[-1] in latest, resource
     assert query(warehouse, counts)[0] == before
+
+
+def test_the_plan_of_a_resource_that_failed_alone_confirms_nothing(tmp_path: Path) -> None:
+    """budget.save after a partial run: what a failed resource would have re-read stays as stale
+    as it was (its next run picks it again)."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    refreshes = Refreshes()
+    refreshes.add(Refresh("contacts", ["1", "2"], ["1"]))
+    refreshes.add(Refresh("open_orders", ["o1"], ["o1"], within="orders"))
+    budget.save(warehouse, "chatrace", refreshes, failed={"orders"})
+    assert query(warehouse, "SELECT resource, record_key FROM ops.confirmed") == [("contacts", "1")]
