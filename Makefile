@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/crmsync run --sandbox --warehouse crmsync.duckdb
 	$(BIN)/crmsync segments list --warehouse crmsync.duckdb
+	@echo
+	@echo "Open the warehouse (read-only while nothing writes to it):"
+	@echo "  $(BIN)/python -c \"import duckdb; duckdb.connect('crmsync.duckdb', read_only=True).sql('SHOW ALL TABLES').show()\""
+	@echo "Its state: $(BIN)/crmsync status --warehouse crmsync.duckdb [--check]"
 
 test: install
 	$(BIN)/ruff check .

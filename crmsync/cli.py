@@ -139,7 +139,7 @@ def push(
     json_output: Json = False,
 ) -> None:
     """Push segment membership changes back to the providers."""
-    from crmsync.report import push_summary
+    from crmsync.report import ProgressLines, push_summary
     from crmsync.sandbox.link import linked_sandbox
     from crmsync.pipelines.push import push as run_push
     from crmsync.transforms.runner import DEFAULT_ROOT
@@ -149,7 +149,7 @@ def push(
     # another process writes the file anyway).
     with nullcontext() if dry_run else sole_writer(warehouse, "push"), linked_sandbox(sandbox):
         result = run_push(warehouse, segment, provider, dry_run, allow_mass_removal, transforms or DEFAULT_ROOT,
-                          full_resync=full_resync)
+                          full_resync=full_resync, progress=None if json_output else ProgressLines().members)
     if json_output:
         print_json(result.as_dict())
     else:
@@ -164,15 +164,21 @@ def run(
     sandbox: Sandbox = None,
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
     no_push: Annotated[bool, typer.Option("--no-push", help="Stop after transform.")] = False,
+    provider: Providers = None,
+    full_scan: Annotated[bool, typer.Option(
+        "--full-scan", help="Run the full-scan flow: every full scan forced, deletions marked.")] = False,
+    transforms: Transforms = None,
     json_output: Json = False,
 ) -> None:
-    """Run the whole job once as a Prefect flow: sync, transform, push."""
+    """Run the whole job once as a Prefect flow: sync, transform, push (progress on stderr)."""
     check_configuration()
     writable_warehouse(warehouse)
-    from crmsync.report import run_report
+    from crmsync.report import ProgressLines, run_report
     from crmsync.flows.run import run_once
 
-    summary = run_once(warehouse, sandbox, push=not no_push)
+    with nullcontext() if json_output else ProgressLines() as progress:
+        summary = run_once(warehouse, sandbox, push=not no_push, transforms=transforms, providers=provider,
+                           full_scan=full_scan, progress=progress)
     if json_output:
         print_json(summary)
     else:
@@ -191,16 +197,24 @@ def serve(warehouse: Warehouse = DEFAULT_WAREHOUSE) -> None:
 
 
 @app.command()
-def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, json_output: Json = False) -> None:
+def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, json_output: Json = False,
+           check: Annotated[bool, typer.Option(
+               "--check", help="Exit 1 when a monitor crosses its threshold: a failed run, held or "
+                               "rejected pushes, a provider staler than its freshness_hours.")] = False) -> None:
     """Last runs, freshness per provider and table, segment sizes, held and rejected pushes."""
     from crmsync.report import status_report
+    from crmsync.flows import alerts
     from crmsync.flows.status import read_status
 
+    if check:
+        check_configuration()
     current = read_status(warehouse)
+    found = alerts.check(current, alerts.alert_settings()) if check else []
     if json_output:
-        print_json(current.as_dict())
+        print_json({**current.as_dict(), **({"alerts": [a.as_dict() for a in found]} if check else {})})
     else:
         status_report(current)
+    fail_with([f"alert [{a.monitor}] {a.text}" for a in found])
 
 
 @segments_app.command("list")
@@ -268,14 +282,18 @@ def bench(
 
 
 def check_configuration() -> None:
-    """Refuse a misspelt or unknown key in crmsync's sections before anything runs."""
+    """Refuse a misspelt or unknown key in crmsync's sections, or an alert URL Apprise cannot
+    use, before anything runs."""
+    from crmsync.flows import alerts
     from crmsync.flows.settings import FlowSettings
     from crmsync.sources.common.config import check_known_keys
     from crmsync.transforms.functions import DEFAULT_REGION_KEY
 
     transform_section, region = DEFAULT_REGION_KEY.split(".")
     check_known_keys({"flow": FlowSettings.__dataclass_fields__.keys(), "push": {"max_removal_share", "on_drift"},
-                      "warehouse": {"memory_limit", "max_value_bytes"}, transform_section: {region}})
+                      "warehouse": {"memory_limit", "max_value_bytes"}, transform_section: {region},
+                      "alerts": alerts.KEYS}, provider_keys={alerts.PROVIDER_KEY})
+    alerts.alert_settings()
 
 
 def writable_warehouse(warehouse: Path) -> Path:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -44,6 +47,71 @@ def sync_progress(enabled: bool) -> Iterator[object]:
             progress.update(tasks[key], rows=rows)
 
         yield report
+
+
+class ProgressLines:
+    """A long command's progress as plain lines on stderr (readable in a log file and a
+    terminal alike): each task as it begins and ends, a provider table's rows read and a push
+    target's members sent, each such line at most every `every` seconds (and a target's
+    last). Used as a context manager it also says which tasks are still running after
+    `quiet` seconds without a line (dlt's normalize and load, a long diff). The flow's tasks
+    tell it from their threads."""
+
+    def __init__(self, every: float = 3.0, quiet: float = 10.0) -> None:
+        self.every, self.quiet = every, quiet
+        self.last: dict[object, float] = {}
+        self.running: dict[str, float] = {}  # task -> when it began
+        self.said = time.monotonic()
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def __enter__(self) -> ProgressLines:
+        threading.Thread(target=self.watch, name="progress", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+
+    def begin(self, task: str) -> None:
+        with self.lock:
+            self.running[task] = time.monotonic()
+        self.say(f"{task}: started")
+
+    def end(self, task: str, outcome: str) -> None:
+        with self.lock:
+            self.running.pop(task, None)
+        self.say(f"{task}: {outcome}")
+
+    def rows(self, provider: str, table: str, rows: int) -> None:
+        if self.due((provider, table)):
+            self.say(f"  {provider}.{table}: {rows:,} rows read")
+
+    def members(self, target: str, done: int, total: int) -> None:
+        if self.due(target) or done == total:
+            self.say(f"  {target}: {done:,} of {total:,} members")
+
+    def watch(self) -> None:
+        while not self.stopped.wait(min(1.0, self.quiet / 4)):
+            now = time.monotonic()
+            with self.lock:
+                silent = now - self.said >= self.quiet
+                running = ", ".join(f"{task} ({now - at:.0f}s)" for task, at in self.running.items())
+            if silent and running:
+                self.say(f"  still running: {running}")
+
+    def due(self, key: object) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            if now - self.last.get(key, -self.every) < self.every:
+                return False
+            self.last[key] = now
+            return True
+
+    def say(self, line: str) -> None:
+        with self.lock:
+            self.said = time.monotonic()
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
 
 
 def sync_summary(results: dict[str, ProviderResult], warehouse: Path) -> None:

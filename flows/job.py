@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from crmsync.flows import ops
+from crmsync.flows.alerts import Alert, alert_settings, check, notify
 from crmsync.flows.dlt_logging import dlt_logs_to
 from crmsync.flows.retry import ProviderSyncFailed, retry_condition
 from crmsync.flows.settings import FlowSettings, flow_settings
+from crmsync.flows.status import read_status
 from crmsync.flows.steps import (
     PushFailed,
     TransformFailed,
@@ -31,17 +33,19 @@ from crmsync.flows.summary import (
     StepOutcome,
     artifact_markdown,
     push_figures,
+    run_markdown,
     run_state,
     segment_figures,
     table_rows,
 )
+from crmsync.kernel.errors import UserError
 from crmsync.kernel.overlap import RunInProgress, acquire, release
 from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.pipelines.sync import ProviderResult
 from crmsync.sources import registry
 from crmsync.transforms.runner import DEFAULT_ROOT
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
 from prefect.states import Completed, Failed, State
@@ -49,6 +53,7 @@ from prefect.states import Completed, Failed, State
 SYNC_FLOW = "crmsync-sync"
 FULL_SCAN_FLOW = "crmsync-full-scan"
 ARTIFACT_KEY = "crmsync-run"
+SUMMARY_KEY = "crmsync-run-summary"
 
 
 def outcome(future: PrefectFuture) -> Any:
@@ -115,8 +120,10 @@ def push_step(summary: RunSummary, warehouse: Path, root: Path, enabled: bool) -
 
 
 def publish(summary: RunSummary, logger: logging.LoggerAdapter | logging.Logger) -> None:
-    """The artifact a person reads in the UI; a failure to publish never fails the run."""
+    """The artifacts a person reads in the UI, the run's page and its table of every figure;
+    a failure to publish never fails the run."""
     try:
+        create_markdown_artifact(markdown=run_markdown(summary), key=SUMMARY_KEY, description=artifact_markdown(summary))
         create_table_artifact(table=table_rows(summary), key=ARTIFACT_KEY, description=artifact_markdown(summary))
     except Exception as error:  # noqa: BLE001
         logger.warning("could not create the run artifact: %s", error)
@@ -150,7 +157,43 @@ def run_job(flow_name: str, warehouse: Path, push_enabled: bool = True, provider
         release(warehouse, owner)
     log_verdict(summary, logger)
     publish(summary, logger)
+    alert(warehouse, logger)
     return summary
+
+
+def alert(warehouse: Path, logger: logging.LoggerAdapter | logging.Logger) -> None:
+    """What needs a person in the warehouse after this run (flows/alerts.py), logged and sent
+    to `alerts.urls`; checking or sending never fails the run."""
+    try:
+        settings = alert_settings()
+        found = check(read_status(warehouse), settings)
+    except Exception as error:  # noqa: BLE001
+        logger.warning("alerts: could not check the warehouse: %s", error)
+        return
+    for problem in found:
+        logger.info("alert [%s] %s", problem.monitor, problem.text)
+    if found and settings.urls and notify(found, settings, str(warehouse)):
+        logger.info("alerts: %s sent to %s URL(s)", len(found), len(settings.urls))
+
+
+def job(flow_name: str, warehouse: Path, push: bool, providers: list[str] | None, transforms: str | None,
+        full_scan: bool = False) -> State:
+    """A flow's body: the job, its final state; a crash outside the steps notifies too."""
+    try:
+        return final_state(run_job(flow_name, warehouse, push, providers, Path(transforms) if transforms else None,
+                                   full_scan))
+    except Exception as error:
+        alert_crash(flow_name, warehouse, error)
+        raise
+
+
+def alert_crash(flow_name: str, warehouse: Path, error: Exception) -> None:
+    try:
+        settings = alert_settings()
+    except UserError as problem:  # the crash stays what the run reports
+        get_run_logger().warning("alerts: %s", problem)
+        return
+    notify([Alert("run", f"{flow_name} run crashed: {type(error).__name__}: {error}")], settings, str(warehouse))
 
 
 def log_verdict(summary: RunSummary, logger: logging.LoggerAdapter | logging.Logger) -> None:
@@ -175,13 +218,11 @@ def final_state(summary: RunSummary) -> State:
 def sync_flow(warehouse: str = "crmsync.duckdb", push: bool = True, providers: list[str] | None = None,
               transforms: str | None = None) -> State:
     """Incremental: sync what changed, rebuild the models and segments, push the changes."""
-    return final_state(run_job(SYNC_FLOW, Path(warehouse), push, providers,
-                               Path(transforms) if transforms else None))
+    return job(SYNC_FLOW, Path(warehouse), push, providers, transforms)
 
 
 @flow(name=FULL_SCAN_FLOW, log_prints=True)
 def full_scan_flow(warehouse: str = "crmsync.duckdb", push: bool = True, providers: list[str] | None = None,
                    transforms: str | None = None) -> State:
     """Like crmsync-sync, with every full scan forced: deletions are marked."""
-    return final_state(run_job(FULL_SCAN_FLOW, Path(warehouse), push, providers,
-                               Path(transforms) if transforms else None, full_scan=True))
+    return job(FULL_SCAN_FLOW, Path(warehouse), push, providers, transforms, full_scan=True)

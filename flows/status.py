@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 from crmsync.flows.ops import sql
+from crmsync.kernel.errors import UserError
 from crmsync.kernel.warehouse import open_warehouse, relations
 
 
@@ -51,9 +52,11 @@ def raw_row_counts(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str
 
 
 def read_status(warehouse: Path) -> Status:
+    """What the warehouse says; a path with no warehouse is a UserError (a misspelt path
+    must not read as "no runs yet")."""
+    if not warehouse.is_file():
+        raise UserError(f"no warehouse at {warehouse} (--warehouse or CRMSYNC_WAREHOUSE)")
     status = Status(str(warehouse))
-    if not warehouse.exists():
-        return status
     with open_warehouse(warehouse, read_only=True) as con:
         tables = set(relations(con))
         if "ops.sync_runs" in tables:

@@ -116,3 +116,43 @@ def artifact_markdown(summary: RunSummary) -> str:
             + (f" — {summary.reason}" if summary.reason else "")
             + f". Pushed {totals['added']} adds, {totals['removed']} removals; "
               f"held {totals['held']}, rejected {totals['rejected']}.")
+
+
+def run_markdown(summary: RunSummary) -> str:
+    """The run as a page a person reads in the UI: the verdict, then one short table per step
+    (the wide table artifact keeps every figure in one place)."""
+    totals = summary.push_totals()
+    seconds = (summary.finished_at - summary.started_at).total_seconds() if summary.finished_at else None
+    lines = [f"# {summary.flow}: {summary.state}", "",
+             f"Run `{summary.run_id}`, started {summary.started_at:%Y-%m-%d %H:%M:%S} UTC"
+             + (f", {seconds:.0f} s." if seconds is not None else "."), ""]
+    if summary.reason:
+        lines += [f"**Why:** {summary.reason}", ""]
+    if summary.providers:
+        ok = sum(r.status == "ok" for r in summary.providers.values())
+        lines += [f"## Sync: {ok} of {len(summary.providers)} providers ok", "",
+                  *_markdown_table(["provider", "status", "rows loaded", "marked deleted", "error"],
+                                   [[p, r.status, f"{sum(r.rows.values()):,}", f"{sum(r.deleted.values()):,}",
+                                     r.error or ""] for p, r in summary.providers.items()]), ""]
+    lines += [f"## Transform: {summary.transform.status}"
+              + (f" ({summary.transform.reason})" if summary.transform.reason else ""), ""]
+    if summary.segments:
+        lines += [*_markdown_table(["segment", "size", "change"],
+                                   [[s, f"{f['size']:,}", f"{f['change']:+,} (+{f['entered']:,} -{f['left']:,})"]
+                                    for s, f in summary.segments.items()]), ""]
+    lines += [f"## Push: {summary.push.status}" + (f" ({summary.push.reason})" if summary.push.reason else ""),
+              ""]
+    if summary.pushes:
+        lines += [f"+{totals['added']:,} -{totals['removed']:,}, held {totals['held']:,}, "
+                  f"rejected {totals['rejected']:,}.", "",
+                  *_markdown_table(["segment", "provider", "added", "removed", "held", "rejected"],
+                                   [[s, p, *(f"{c[k]:,}" for k in ("added", "removed", "held", "rejected"))]
+                                    for s, providers in summary.pushes.items() for p, c in providers.items()])]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+    return [line(header), line(["---"] * len(header)), *(line(row) for row in rows)]

@@ -60,6 +60,8 @@ SQL = Path(__file__).parent / "sql"
 SAMPLE = 5  # members shown per change in a dry run, rejection reasons kept per target
 DEFAULT_MAX_REMOVAL_SHARE = 0.5
 ON_DRIFT = ("restore", "report")  # push.on_drift: put lost memberships back, or only tell
+# (target, changes sent, changes to send): told as each batch's outcomes are recorded
+PushProgress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -153,6 +155,7 @@ class Options:
     max_removal_share: float
     restore: bool  # push.on_drift = "restore"
     full_resync: bool
+    progress: PushProgress | None = None
 
 
 @dataclass
@@ -170,14 +173,15 @@ class Job:
 
 def push(warehouse: Path, segments: list[str] | None = None, providers: list[str] | None = None,
          dry_run: bool = False, allow_mass_removal: bool = False, transforms_root: Path = DEFAULT_ROOT,
-         clients: Mapping[str, PushClient] | None = None, full_resync: bool = False) -> PushResult:
+         clients: Mapping[str, PushClient] | None = None, full_resync: bool = False,
+         progress: PushProgress | None = None) -> PushResult:
     """Push every chosen segment to every chosen provider it names (all by default).
     `full_resync` sends every membership again, not only the differences. `clients` replaces
-    the provider's own push client (tests)."""
+    the provider's own push client (tests). `progress` hears each target's changes sent."""
     started = time.monotonic()
     chosen = choose(load_segments(transforms_root / "segments"), segments, providers)
     options = Options(None if dry_run else uuid.uuid4().hex, dry_run, allow_mass_removal, max_removal_share(),
-                      on_drift() == "restore", full_resync)
+                      on_drift() == "restore", full_resync, progress)
     result = PushResult(run_id=options.run_id, dry_run=dry_run)
     with open_warehouse(warehouse, read_only=dry_run) as con:
         if "crm.segment_members" not in relations(con):
@@ -296,13 +300,29 @@ def push_target(con: duckdb.DuckDBPyConnection, client: PushClient, segment: str
     job = Job(con, client, target.provider, segment, str(target), target_id, options.run_id)
     forget_gone(job, plan)
     forget_lost(job, plan, options.restore)
+    sent = Tally(options.progress, f"{segment} → {target.provider}",
+                 len(plan.adds) + len(plan.resends) + (0 if hold else len(plan.removes)))
     if hold:
         log_held(job, plan)
         outcome.held = len(plan.removes)
     else:
-        send(job, "remove", plan.removes, outcome)
+        send(job, "remove", plan.removes, outcome, sent)
     intend(job, plan.adds + plan.resends)
-    send(job, "add", plan.adds + plan.resends, outcome)
+    send(job, "add", plan.adds + plan.resends, outcome, sent)
+
+
+class Tally:
+    """A target's changes sent so far, told to `progress` (from 0 of the total on; a target
+    with nothing to send says nothing)."""
+
+    def __init__(self, progress: PushProgress | None, target: str, total: int) -> None:
+        self.progress, self.target, self.total, self.done = progress, target, total, 0
+        self.add(0)
+
+    def add(self, sent: int) -> None:
+        self.done += sent
+        if self.progress is not None and self.total:
+            self.progress(self.target, self.done, self.total)
 
 
 def intend(job: Job, adds: list[Change]) -> None:
@@ -421,7 +441,7 @@ def describe(plan: Plan, hold: bool, outcome: TargetResult) -> None:
 LogRow = tuple[str, str | None, str, str, str | None]  # person_id, contact_id, operation, status, error
 
 
-def send(job: Job, method: str, changes: list[Change], outcome: TargetResult) -> None:
+def send(job: Job, method: str, changes: list[Change], outcome: TargetResult, sent: Tally) -> None:
     """Send the changes through the client's `method` (add or remove) in batches,
     `concurrency` batches in flight; record each batch's outcomes as it arrives. A transport
     failure stops the target after recording what the provider already confirmed, then raises."""
@@ -438,6 +458,7 @@ def send(job: Job, method: str, changes: list[Change], outcome: TargetResult) ->
 
     for batch, outcomes in in_flight(call, batches, max(1, int(job.client.concurrency))):
         record(job, batch, outcomes, outcome)
+        sent.add(len(batch))
 
 
 def in_flight(call: Callable[[list[Change]], list[Outcome]], batches: list[list[Change]],

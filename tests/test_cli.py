@@ -61,8 +61,10 @@ def test_missing_setting_is_one_line_and_nonzero(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_unknown_provider_is_one_line_exit_2(tmp_path: Path) -> None:
-    result = crmsync("sync", "--provider", "hubspot", "--warehouse", str(tmp_path / "w.duckdb"))
+@pytest.mark.parametrize("command", ["sync", "run"])
+def test_unknown_provider_is_one_line_exit_2(tmp_path: Path, command: str) -> None:
+    """`run` refuses it before any flow (or Prefect server) starts."""
+    result = crmsync(command, "--provider", "hubspot", "--warehouse", str(tmp_path / "w.duckdb"))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: unknown provider 'hubspot'; known: chatman, whautomate, waabot, chatrace, dmchamp"]

@@ -1,7 +1,9 @@
 """Provider settings and secrets, resolved the dlt way.
 
 Values come from `.dlt/config.toml`, `.dlt/secrets.toml` or environment variables
-(`SOURCES__<PROVIDER>__<KEY>`), under the section `sources.<provider>`.
+(`SOURCES__<PROVIDER>__<KEY>`), under the section `sources.<provider>`. A secret whose value
+is `prefect-secret:<block name>` is read from that Prefect Secret block, on the Prefect API
+the process uses (deployments keep credentials in blocks, not in files on the worker).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def resolve(provider: str, settings: tuple[Setting, ...]) -> dict[str, Any]:
             ) from None
         if value is None:
             value = setting.default
+        elif setting.secret and isinstance(value, str) and value.startswith(SECRET_BLOCK):
+            value = secret_block(provider, setting, value.removeprefix(SECRET_BLOCK).strip())
         if value is None:
             missing.append(setting)
         elif setting.key in VALUE_CHECKS:
@@ -53,6 +57,22 @@ def resolve(provider: str, settings: tuple[Setting, ...]) -> dict[str, Any]:
             f"(set it in {where} or the environment variable {first.env_name(provider)})"
         )
     return values
+
+
+SECRET_BLOCK = "prefect-secret:"  # a secret setting's value naming a Prefect Secret block
+
+
+def secret_block(provider: str, setting: Setting, name: str) -> Any:
+    """The value of the Prefect Secret block `name`; one line naming the setting and the
+    block (never a value) when it cannot be read."""
+    from prefect.blocks.system import Secret
+
+    try:
+        return Secret.load(name).get()
+    except Exception as error:  # noqa: BLE001 - missing block, bad name, API unreachable
+        cause = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ConfigError(f"{provider}: setting sources.{provider}.{setting.key} names the Prefect Secret block "
+                          f"{name!r}, which could not be read ({type(error).__name__}: {cause[:200]})") from None
 
 
 def require_http_url(provider: str, setting: Setting, value: Any) -> None:
@@ -122,12 +142,14 @@ def provider_settings(provider: str, full_scan: bool = False) -> dict[str, Any]:
     return {**values, **described.full_scan} if full_scan else values
 
 
-def check_known_keys(other_sections: Mapping[str, Collection[str]]) -> None:
-    """Fail on a key crmsync does not know in its own sections: `sources.<provider>` and
+def check_known_keys(other_sections: Mapping[str, Collection[str]],
+                     provider_keys: Collection[str] = ()) -> None:
+    """Fail on a key crmsync does not know in its own sections: `sources.<provider>` (its
+    descriptor's settings and `provider_keys`, which every provider takes) and
     `other_sections` (section -> keys). dlt would ignore a misspelt key silently and the
     default would be used; the message names the key and where it is set, never its value.
     Nested tables (dlt's own per-resource sections) are not crmsync's and are left alone."""
-    known = {f"sources.{p.name}": {s.key for s in p.settings} for p in registry.providers()}
+    known = {f"sources.{p.name}": {s.key for s in p.settings} | set(provider_keys) for p in registry.providers()}
     known.update({section: set(keys) for section, keys in other_sections.items()})
     for section, key, where in configured_keys(set(other_sections)):
         if section not in known:

@@ -6,13 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import json
+
 import pytest
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from crmsync.kernel.environment import temporary_environment
 from crmsync.sandbox.link import sandbox_environment
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import World
 from tests.conftest import PEOPLE, SEED
+from tests.hostile import serving_app
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +50,16 @@ def flow_env(flow_sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("CRMSYNC_PIPELINES_DIR", str(tmp_path / "pipelines"))
     monkeypatch.setenv("FLOW__RETRY_DELAY_SECONDS", "0")
     return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture()
+def receiver() -> Iterator[tuple[str, list[dict]]]:
+    """A webhook receiver on a free port: (its Apprise json:// URL, the bodies posted to it)."""
+    received: list[dict] = []
+
+    async def hook(request: Request) -> Response:
+        received.append(json.loads(await request.body()))
+        return Response("ok")
+
+    with serving_app(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as url:
+        yield url.replace("http://", "json://") + "/hook", received

@@ -29,6 +29,8 @@ def test_run_json_then_report(prefect_harness: None, flow_sandbox: SandboxServer
     first = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=300, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
     summary = json.loads(first.stdout)
+    assert "started" not in first.stderr and " members" not in first.stderr, first.stderr  # --json: no progress
+    assert "Finished in state" not in first.stderr, first.stderr  # nor Prefect's per-task lines
     assert (summary["state"], summary["prefect_state"]) == ("ok", "COMPLETED")
     counts = httpx.get(f"{flow_sandbox.url}/_sandbox/truth", timeout=60).json()["counts"]
     assert summary["providers"]["whautomate"]["read"]["contacts"] == counts["whautomate"]["contacts"]
@@ -39,3 +41,20 @@ def test_run_json_then_report(prefect_harness: None, flow_sandbox: SandboxServer
     assert report.splitlines()[-1] == "ok"
     for name, figures in summary["segments"].items():
         assert any(name in line and f"{figures['size']:,}" in line for line in report.splitlines()), name
+
+
+@pytest.mark.slow  # Prefect's temporary server starts in the command: 10-60 s
+def test_run_without_a_prefect_server_says_it_starts_one_and_prints_no_banner(
+        flow_sandbox: SandboxServer, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), CRMSYNC_PIPELINES_DIR=str(tmp_path / "pipelines"),
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="240")
+    done = subprocess.run([sys.executable, "-m", "crmsync", "run", "--sandbox", flow_sandbox.url, "--provider",
+                           "waabot", "--no-push", "--warehouse", str(tmp_path / "w.duckdb")],
+                          capture_output=True, text=True, timeout=400, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stderr.splitlines()
+    assert lines[0] == "prefect-server: started", done.stderr
+    assert any(line.startswith("prefect-server: temporary, on http://127.0.0.1:") for line in lines), done.stderr
+    assert "sync-waabot: started" in lines and "transform: started" in lines, done.stderr
+    assert "Starting temporary server" not in done.stderr and "Finished in state" not in done.stderr

@@ -4,7 +4,9 @@ provider failing, no push after a failed data test, the overlap guard, status af
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +45,10 @@ def test_whole_loop_then_status(flow_env: Path) -> None:
         name: figures["size"] for name, figures in summary["segments"].items()}
 
 
-def test_a_failing_provider_does_not_stop_the_others_and_is_not_retried(
-        flow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_provider_does_not_stop_the_others_is_not_retried_and_notifies(
+        flow_env: Path, monkeypatch: pytest.MonkeyPatch, receiver: tuple[str, list[dict]]) -> None:
+    url, received = receiver
+    monkeypatch.setenv("ALERTS__URLS", json.dumps([url]))
     monkeypatch.setenv("SOURCES__WAABOT__PASSWORD", "wrong")
     calls = count_syncs(monkeypatch)
     prefect_state, summary = run(flow_env, providers=["chatman", "waabot"])
@@ -55,12 +59,14 @@ def test_a_failing_provider_does_not_stop_the_others_and_is_not_retried(
     assert sorted(calls) == ["chatman", "waabot"]  # bad credentials: no retry
     assert summary["transform"]["status"] == "skipped" and summary["push"]["status"] == "skipped"
     assert [r["provider"] for r in read_status(flow_env).failing_providers] == ["waabot"]
+    assert len(received) == 1 and received[0]["title"].startswith("crmsync: 1 problem in ")
+    assert received[0]["message"].startswith("[run] crmsync-sync run partial at ") and "credentials" in received[0]["message"]
 
 
 def test_a_transient_failure_is_retried(flow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     answers = [ProviderResult("failed", "waabot: GET /contact failed after 8 attempts (status 503)", transient=True),
                ProviderResult(rows={"contacts": 1})]
-    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False: answers.pop(0))
+    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False, progress=None: answers.pop(0))
     _, summary = run(flow_env, providers=["waabot"], push=False)
     assert summary["providers"]["waabot"]["status"] == "ok" and answers == []
 
@@ -69,7 +75,7 @@ def test_a_provider_with_one_failed_resource_does_not_stop_the_transform(
         flow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     partial = ProviderResult("partial", "waabot: groups failed: GET /contact_groups answered 404",
                              rows={"contacts": 1}, failed_resources={"groups": "GET /contact_groups answered 404"})
-    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False: partial)
+    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False, progress=None: partial)
     _, summary = run(flow_env, providers=["waabot"], push=False)
     assert summary["providers"]["waabot"]["status"] == "partial"
     assert summary["transform"]["status"] == "ok", summary["transform"]
@@ -100,7 +106,7 @@ def test_a_second_run_is_skipped_while_one_holds_the_warehouse(flow_env: Path) -
 def test_full_scan_flow_forces_the_scans_and_records_its_name(flow_env: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
-    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False: seen.append(
+    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False, progress=None: seen.append(
         full_scan) or ProviderResult(read={"contacts": 1}))
     state = full_scan_flow(warehouse=str(flow_env), providers=["chatman"], push=False, return_state=True)
     summary = state.result(raise_on_failure=False)
@@ -112,7 +118,7 @@ def count_syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = steps.sync_provider
 
-    def counting(provider: str, warehouse: Path, full_scan: bool = False) -> ProviderResult:
+    def counting(provider: str, warehouse: Path, full_scan: bool = False, progress: Any = None) -> ProviderResult:
         calls.append(provider)
         return real(provider, warehouse, full_scan=full_scan)
 
@@ -131,3 +137,33 @@ def artifact_rows(flow_run_id: str) -> int:
     assert len(artifacts) == 1 and artifacts[0].type == "table"
     data = artifacts[0].data
     return len(json.loads(data) if isinstance(data, str) else data)
+
+
+def test_run_once_tells_its_steps_and_keeps_prefects_lines_off_the_terminal(
+        flow_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`crmsync run`'s own progress on stderr, by task name; Prefect's per-run and per-task
+    INFO lines ("Beginning flow run", "Finished in state Completed()") are not printed;
+    --provider and --full-scan reach the flow."""
+    from crmsync.flows.run import run_once
+    from crmsync.report import ProgressLines
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    # Prefect's console handler prints through a rich Console holding the stderr of when
+    # logging was set up: this test's stderr for the run.
+    consoles = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    assert consoles
+    files = [h.console.file for h in consoles]
+    for handler in consoles:
+        handler.console.file = sys.stderr
+    try:
+        summary = run_once(flow_env, providers=["waabot"], push=False, full_scan=True, progress=ProgressLines())
+    finally:
+        for handler, file in zip(consoles, files):
+            handler.console.file = file
+    assert summary["state"] == "ok" and summary["flow"] == "crmsync-full-scan", summary["reason"]
+    err = capsys.readouterr().err
+    lines = err.splitlines()
+    assert lines[0] == "sync-waabot: started" and "transform: started" in lines, err
+    assert any(line.startswith("sync-waabot: ok, ") and "rows loaded" in line for line in lines), err
+    assert any(line.startswith("  waabot.contacts: ") for line in lines), err
+    assert "Finished in state" not in err and "Beginning flow run" not in err, err

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from crmsync.flows.ops import sync_run_rows, write_sync_run
 from crmsync.flows.status import read_status
-from crmsync.flows.summary import FAILED, OK, PARTIAL, RunSummary, StepOutcome, run_state, segment_figures, table_rows
+from crmsync.kernel.errors import UserError
+from crmsync.flows.summary import (FAILED, OK, PARTIAL, RunSummary, StepOutcome, run_markdown, run_state,
+                                   segment_figures, table_rows)
 from crmsync.pipelines.push import PushResult, TargetResult
 from crmsync.pipelines.sync import ProviderResult
 from crmsync.transforms.segments import SegmentResult
@@ -77,7 +80,8 @@ def test_status_after_two_runs_keeps_freshness_of_what_last_worked(tmp_path: Pat
 
 
 def test_status_of_a_missing_or_empty_warehouse(tmp_path: Path) -> None:
-    assert read_status(tmp_path / "none.duckdb").last_runs == []
+    with pytest.raises(UserError, match="no warehouse at .*none.duckdb"):  # a misspelt path is not "no runs yet"
+        read_status(tmp_path / "none.duckdb")
     duckdb.connect(str(tmp_path / "empty.duckdb")).close()
     empty = read_status(tmp_path / "empty.duckdb")
     assert (empty.last_runs, empty.segments, empty.raw_rows) == ([], [], {})
@@ -119,3 +123,15 @@ def test_every_provider_partial_is_a_partial_run() -> None:
     run = partial("a", T0)
     run.providers = {"chatman": run.providers["chatman"]}
     assert run_state(run)[0] == PARTIAL
+
+
+def test_run_markdown_is_a_page_of_short_tables() -> None:
+    page = run_markdown(summary("r1", T0, waabot_ok=False)).splitlines()
+    assert page[0] == "# crmsync-sync: partial"
+    assert "**Why:** waabot: the API refused the credentials (401)" in page
+    assert "## Sync: 1 of 2 providers ok" in page and "## Transform: ok" in page and "## Push: ok" in page
+    assert "| chatman | ok | 5 | 0 |  |" in page
+    assert "| waabot | failed | 0 | 0 | waabot: the API refused the credentials (401) |" in page
+    assert "| vip | 10 | +3 (+4 -1) |" in page
+    assert "| vip | chatman | 2 | 0 | 1 | 1 |" in page
+    assert max(len(line.split("|")) for line in page) - 2 <= 6  # no table wider than six columns

@@ -275,3 +275,29 @@ def test_sigkill_mid_push_then_push_again_under_faults_ends_equal(sandbox: Sandb
     assert_equal(sandbox, warehouse)  # includes: one Waabot record per person, none left over
     # The killed run is closed as killed by the next push (it found it still "running").
     assert rows(warehouse, "SELECT status FROM ops.push_runs ORDER BY started_at") == [("killed",), ("ok",)]
+
+
+@pytest.mark.slow  # two pushes in their own processes after a whole build: ~25 s quiet
+def test_push_progress_on_stderr_and_none_with_json(sandbox: SandboxServer, warehouse: Path) -> None:
+    """Each target's members sent, of its total, on stderr as the push goes; with --json,
+    stdout is the one JSON document and stderr carries no progress."""
+    build(warehouse)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
+    command = [sys.executable, "-m", "crmsync", "push", "--sandbox", sandbox.url, "--warehouse", str(warehouse)]
+    quiet = subprocess.run([*command, "--segment", "multi_provider", "--json"], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert quiet.returncode == 0, quiet.stderr
+    assert json.loads(quiet.stdout)["segments"]["multi_provider"]["chatman"]["added"] > 0
+    assert " members" not in quiet.stderr and "→" not in quiet.stderr, quiet.stderr
+
+    shown = subprocess.run([*command, "--segment", "inactive_opted_in"], env=env, capture_output=True, text=True,
+                           timeout=120, encoding="utf-8")
+    assert shown.returncode == 0, shown.stderr
+    sent = dict(rows(warehouse, "SELECT provider, count(*) FROM ops.push_log WHERE segment = 'inactive_opted_in' "
+                                "GROUP BY ALL"))
+    assert len(sent) == 5 and all(sent.values())
+    for provider, count in sent.items():
+        lines = [line.strip() for line in shown.stderr.splitlines() if line.strip().startswith(
+            f"inactive_opted_in → {provider}:")]
+        assert lines[0].endswith(f": 0 of {count:,} members"), lines
+        assert lines[-1].endswith(f": {count:,} of {count:,} members"), lines

@@ -39,7 +39,8 @@ def created_by_crmsync(warehouse: Path) -> int:
     return rows(warehouse, "SELECT count(*) FROM crm.contacts WHERE created_by_crmsync")[0][0]
 
 
-@pytest.mark.slow  # ~4 min; tests/push/test_provenance.py keeps one round in make test
+@pytest.mark.slow  # ~4 min idle; tests/push/test_provenance.py keeps one round in make test
+@pytest.mark.timeout(1200)
 def test_three_rounds_with_churn_and_faults_are_each_a_fixed_point(
         sandbox: SandboxServer, warehouse: Path, quick_retries: object) -> None:
     make_waabot_groups(sandbox)
