@@ -308,6 +308,8 @@ def status_report(status: Status) -> None:
     _records_table("freshness per provider and table", status.freshness,
                    ["provider", "table", "fresh_at", "last_status", "last_loaded"],
                    extra=lambda r: {"rows now": status.raw_rows.get(f"raw_{r['provider']}.{r['table']}", "")})
+    _records_table("staleness of what is re-checked record by record (within the run budget)", status.staleness,
+                   ["provider", "resource", "records", "oldest_hours", "median_hours", "oldest_confirmed_at"])
     _records_table("providers failing now", status.failing_providers, ["provider", "tables", "at", "error"])
     _records_table("segments", status.segments, ["segment", "size", "entered", "left", "built_at"])
     _records_table("held and rejected in the last push", status.held_rejected,

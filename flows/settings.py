@@ -9,11 +9,12 @@ from typing import Any
 import dlt
 
 from crmsync.kernel.errors import UserError
+from crmsync.sources.common.budget import DEFAULT_SYNC_CRON
 
 
 @dataclass(frozen=True)
 class FlowSettings:
-    sync_cron: str = "*/15 * * * *"  # the incremental sync → transform → push
+    sync_cron: str = DEFAULT_SYNC_CRON  # the incremental sync → transform → push
     full_scan_cron: str = "0 3 * * *"  # nightly: every provider lists everything, deletions are seen
     timezone: str = "UTC"  # the crons' time zone
     transform_on_partial_sync: bool = False  # build the models from what loaded when a provider failed

@@ -1,7 +1,7 @@
 """`crmsync status`: what the warehouse says about the last runs, read-only.
 
-Everything comes from tables the runs write (ops.sync_runs, ops.push_runs, ops.push_log,
-crm.segment_runs), so status works while the schedule runs elsewhere and needs no Prefect
+Everything comes from tables the runs write (ops.sync_runs, ops.confirmed, ops.push_runs,
+ops.push_log, crm.segment_runs), so status works while the schedule runs elsewhere and needs no Prefect
 server. Tables not made yet give empty sections, not errors.
 """
 
@@ -23,6 +23,7 @@ class Status:
     last_runs: list[dict[str, Any]] = field(default_factory=list)  # per flow
     last_push: dict[str, Any] | None = None
     freshness: list[dict[str, Any]] = field(default_factory=list)  # per provider table
+    staleness: list[dict[str, Any]] = field(default_factory=list)  # per budgeted provider resource (ops.confirmed)
     failing_providers: list[dict[str, Any]] = field(default_factory=list)  # provider, tables, error
     raw_rows: dict[str, int] = field(default_factory=dict)  # "raw_x.table" -> live rows now
     segments: list[dict[str, Any]] = field(default_factory=list)
@@ -69,5 +70,7 @@ def read_status(warehouse: Path) -> Status:
             status.held_rejected = records(con, sql("status_held_rejected"))
         if "crm.segment_runs" in tables:
             status.segments = records(con, sql("status_segments"))
+        if "ops.confirmed" in tables:
+            status.staleness = records(con, sql("status_staleness"))
         status.raw_rows = raw_row_counts(con, tables)
     return status

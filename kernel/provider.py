@@ -75,7 +75,8 @@ class Provider:
     emulator: str | None = None
     # Its staging models, `<name>.sql` (+ `<name>.toml`) building `staging.<provider>_<name>`.
     staging: Path | None = None
-    # Its SELECT of (phone, calling code, email) per live contact, for the look-up providers.
+    # Its SELECT of (phone, calling code, email[, changed_at]) per live contact, for the look-up
+    # providers (changed_at: when the row last changed; budgets refresh those people first).
     known_people: Path | None = None
     # Its SELECT of (membership, present) for the push target $target_id as its latest sync
     # read it: every contact or record it knows (membership: what the push client's outcomes

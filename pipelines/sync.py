@@ -22,6 +22,7 @@ from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.kernel.warehouse import tables_of
 from crmsync.sources import registry
+from crmsync.sources.common import budget
 from crmsync.sources.common.config import provider_settings
 from crmsync.sources.common.http import RequestFailed, is_transient
 from crmsync.sources.common.run import SyncRun
@@ -111,6 +112,7 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
                                 refresh="drop_sources" if full_refresh else None)
             result.rows = _rows_loaded(pipeline, info)
             result.deleted = mark_deleted(warehouse, f"raw_{provider}", run)
+            budget.save(warehouse, provider, run.refreshes, failed=run.failed)
             quarantine(warehouse, provider, run)
     except (UserError, RequestFailed) as error:
         result.status, result.error, result.transient = "failed", str(error), is_transient(error)

@@ -33,10 +33,15 @@ from crmsync.sources.chatman.helpers import (
 )
 from crmsync.sources.common.cursor import Cursor, Watched
 from crmsync.sources.common.http import ApiClient, Bounds
-from crmsync.sources.common.paging import cursor_pages
+from crmsync.sources.common.paging import cursor_pages, side_by_side
 from crmsync.sources.common.resources import ROWS_PER_ITEM, tables
 from crmsync.sources.common.run import SyncRun
 from dlt.sources import DltResource, DltSource
+
+# Campaigns read at once, each at most this many pages ahead of the conversion: a rerun reads
+# every campaign page (no time filter), so these overlap; the pages held stay bounded.
+CAMPAIGNS_AT_ONCE = 4
+PAGES_AHEAD = 16
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
@@ -118,9 +123,12 @@ def chatman_source(
     @run.fails_alone("campaign_events")
     def campaign_events() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
-        for campaign_id in campaign_ids:
+        # No time filter: every page of every campaign each run, so the campaigns are read side
+        # by side (converted one after the other, each with its own cursor).
+        readers = [lambda campaign_id=campaign_id: cursor_pages(api, f"/events/campaigns/{campaign_id}/", listing)
+                   for campaign_id in campaign_ids]
+        for campaign_id, pages in zip(campaign_ids, side_by_side(readers, CAMPAIGNS_AT_ONCE, PAGES_AHEAD)):
             cursor = Cursor(state.setdefault(campaign_id, {}), "event_id", "occurred_at", lag)
-            pages = cursor_pages(api, f"/events/campaigns/{campaign_id}/", listing)
             yield from tables(pages, shape("campaign_events", CAMPAIGN_EVENT_COLUMNS), "event_id",
                               cursor=cursor, batch_rows=ROWS_PER_ITEM)
 

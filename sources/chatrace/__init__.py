@@ -25,9 +25,12 @@ contacts of every opportunity (`contact_id`), the contacts found by GET
 people the other providers brought into the warehouse (`known_people`; so they must sync
 first: its descriptor makes it a look-up provider), and every live contact earlier runs
 reached. A person already carried by a live contact is not looked up again; one not found
-is asked again after `recheck_missing_hours`. Every reached contact is read again each run
-(contact and cart, `concurrency` at a time within the rate budget): the contact loads only
-when its content changed, and a contact that answers 404 is marked deleted, with its orders.
+is asked again after `recheck_missing_hours`. Reached contacts are read again (contact and
+cart, `concurrency` at a time within the rate budget) as far as the run's request budget goes
+(`run_budget`, `sources.common.budget`: the stalest, never read and changed in another provider
+first; a skipped contact and its orders stay as they were; the open orders read by id share the
+budget; the first run and a full refresh read everything): the contact loads only when its
+content changed, and a contact that answers 404 is marked deleted, with its orders.
 Orders are each reached contact's cart (its latest order; an empty cart has no order_id and
 is skipped) plus, by id, every order seen before whose status is not final
 (`final_order_statuses`, default 10 delivered and 13 cancelled): an order stops being the
@@ -88,6 +91,7 @@ from crmsync.sources.chatrace.helpers import (
     Page,
     Previous,
     ScanEnd,
+    contact_people,
     contact_record,
     data_of,
     iso_now,
@@ -99,8 +103,11 @@ from crmsync.sources.chatrace.helpers import (
     order_status_records,
     read_previous,
 )
+from crmsync.sources.common import budget
+from crmsync.sources.common.budget import Candidate, Refresh
 from crmsync.sources.common.cursor import Cursor, scan_cursor
 from crmsync.sources.common.http import ApiClient, Bounds
+from crmsync.sources.common.known_people import changed_at as known_people_changed_at
 from crmsync.sources.common.known_people import group_people, known_people
 from crmsync.sources.common.lookups import look_up_all
 from crmsync.sources.common.paging import Listing, get_each
@@ -110,6 +117,8 @@ from crmsync.sources.common.run import SyncRun
 from crmsync.sources.common.scans import Scan
 from dlt.sources import DltResource, DltSource
 
+# A contact, its cart, an open order no cart shows: one request each, within the run's budget.
+REFRESHED = ("contacts", "orders", "open_orders")
 Item = TypeVar("Item")  # what Reach.each asks about: a contact id, or an (order id, contact id)
 
 
@@ -131,7 +140,7 @@ def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
                       timedelta(hours=settings["comments_full_refresh_hours"]), final,
                       tuple(order_status_records(settings["order_statuses"], final)))
     reach = Reach(api, run, options, settings["default_region"] or None,
-                  timedelta(hours=settings["recheck_missing_hours"]))
+                  timedelta(hours=settings["recheck_missing_hours"]), budget.run_budget("chatrace", settings))
     return chatrace_source(reach)
 
 
@@ -166,12 +175,15 @@ class Reach:
     options: Options
     default_region: str | None
     recheck: timedelta
+    budget: int | None  # requests a run may spend (None: no bound)
     _pipelines: list[dict[str, Any]] | None = None
     _previous: Previous | None = None
     _contacts: list[int] | None = None
     _open_orders: list[tuple[str, int]] | None = None
     refreshing: bool = False  # no state: the first run, or a full refresh
     found: dict[int, None] = field(default_factory=dict)  # contacts found by lookup this run
+    _capacity: int | None = None  # contacts each re-checked resource may read, once reached
+    _plans: dict[str, Refresh] = field(default_factory=dict)
     opportunity_cursor: Cursor | None = None  # made on the listing's first item
     _opportunity_scan: Scan | None = None
     comment_read: CommentRead | None = None  # made on the listing's first item
@@ -221,7 +233,26 @@ class Reach:
             ids.update(end.contact_ids)
             ids.update(self._look_up_known_people(previous))
             self._contacts = list(ids)
+            # The first run and a full refresh (whose load drops the tables) read everything.
+            self._capacity = budget.capacity(None if self.refreshing else self.budget, self.api.requests,
+                                             len(REFRESHED))
         return self._contacts
+
+    def plan(self, resource: str, end: ScanEnd) -> Refresh:
+        """The reached contacts `resource` re-reads this run, as far as the budget goes (the
+        stalest, never read, changed in another provider first); computed once per resource."""
+        if resource not in self._plans:
+            people = contact_people(self.run.warehouse, self.default_region)
+            self.refresh(resource, [Candidate(str(c), *people.get(c, (None, None))) for c in self.contact_ids(end)])
+        return self._plans[resource]
+
+    def refresh(self, resource: str, candidates: Sequence[Candidate], within: str = "") -> Refresh:
+        """Which of `candidates` `resource` (read by the dlt resource `within`) re-reads this run
+        (budget.plan)."""
+        changed = known_people_changed_at(self.run.warehouse, self.default_region, exclude="chatrace")
+        self._plans[resource] = self.run.refreshes.add(budget.plan(
+            self.run.warehouse, "chatrace", resource, candidates, self._capacity, changed, within))
+        return self._plans[resource]
 
     def each(self, items: Sequence[Item],
              path_of: Callable[[Item], str]) -> Iterator[list[tuple[Item, Any]]]:
@@ -424,6 +455,7 @@ def contacts(item: Page | ScanEnd, reach: Reach) -> Iterator[pa.Table]:
     state = dlt.current.resource_state()
     fingerprints = state.setdefault("fingerprints", {})
     scan = reach.run.scans.start("contacts", "id")
+    scan.saw(pa.array(reach.plan("contacts", item).skipped(), pa.string()))  # by the budget: left as they are
     shape = reach.run.shape("contacts", CONTACT_COLUMNS)
     yield from tables(_contact_records(reach, item, shape.problems), shape, "id",
                       scan=scan, fingerprints=fingerprints, deletable=True)
@@ -436,7 +468,8 @@ def contacts(item: Page | ScanEnd, reach: Reach) -> Iterator[pa.Table]:
 def _contact_records(reach: Reach, end: ScanEnd,
                      problems: Counter[str]) -> Iterator[list[dict[str, Any]]]:
     """Every reached contact, read again; one that answers 404 is left out (the scan marks it)."""
-    for batch in reach.each(reach.contact_ids(end), lambda contact_id: f"/contacts/{contact_id}"):
+    for batch in reach.each([int(c) for c in reach.plan("contacts", end).chosen],
+                            lambda contact_id: f"/contacts/{contact_id}"):
         records = []
         for _contact_id, body in batch:
             if isinstance(body, dict):
@@ -462,13 +495,17 @@ def _order_records(reach: Reach, end: ScanEnd, scan: Scan) -> Iterator[list[dict
     """Each reached contact's cart, then by id the open orders seen before that are no cart
     now."""
     carts: set[str] = set()
-    for batch in reach.each(reach.contact_ids(end), lambda contact_id: f"/contacts/{contact_id}/cart"):
+    plan = reach.plan("orders", end)
+    scan.saw(pa.array([int(c) for c in plan.skipped()], pa.int64()))  # by the budget: left as they are
+    for batch in reach.each([int(c) for c in plan.chosen], lambda contact_id: f"/contacts/{contact_id}/cart"):
         scan.saw(pa.array([cid for cid, body in batch if body is not None], pa.int64()))
         records = [order_record(body) for _cid, body in batch
                    if isinstance(body, dict) and body.get("order_id") is not None]
         carts.update(str(r["order_id"]) for r in records)
         yield records
-    pending = [(order_id, cid) for order_id, cid in reach.open_orders() if order_id not in carts]
+    contact_of = {order_id: cid for order_id, cid in reach.open_orders() if order_id not in carts}
+    chosen = reach.refresh("open_orders", [Candidate(order_id) for order_id in contact_of], within="orders").chosen
+    pending = [(order_id, contact_of[order_id]) for order_id in chosen]
     for order_batch in reach.each(pending, lambda order: f"/contacts/{order[1]}/order/{order[0]}"):
         yield [order_record(body) for _order, body in order_batch if isinstance(body, dict)]
 

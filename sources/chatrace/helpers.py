@@ -240,13 +240,26 @@ def read_previous(warehouse: Path, default_region: str | None) -> Previous:
         if "contacts" not in previous.tables:
             return previous
         previous.live_contacts = [int(i) for (i,) in con.execute(sql("live_contacts")).fetchall()]
-        for phone_raw, calling_code, email in con.execute(sql("known_people")).fetchall():
+        for phone_raw, calling_code, email, _changed_at in con.execute(sql("known_people")).fetchall():
             phone = to_e164(phone_raw, calling_code, default_region)
             if phone:
                 previous.phones.add(phone)
             if email and "@" in email:
                 previous.emails.add(email.strip().lower())
     return previous
+
+
+def contact_people(warehouse: Path, default_region: str | None) -> dict[int, tuple[str | None, str | None]]:
+    """contact id -> (E.164 phone, email) of the live contacts earlier runs reached."""
+    if not warehouse.exists():
+        return {}
+    with warehouse_connection(warehouse) as con:
+        if "contacts" not in tables_of(con, "raw_chatrace"):
+            return {}
+        rows = con.execute(sql("contact_people")).fetchall()
+    return {int(i): (to_e164(phone_raw, calling_code, default_region),
+                     email.strip().lower() if email and "@" in email else None)
+            for i, phone_raw, calling_code, email in rows}
 
 
 def open_orders(warehouse: Path, final_statuses: Sequence[int]) -> list[tuple[str, int]]:

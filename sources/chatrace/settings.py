@@ -22,6 +22,10 @@ SETTINGS = (
     # Order status codes -> the names crm.orders gives them (a code not named: "status_<code>").
     Setting("order_statuses", default={"0": "cart", "6": "awaiting_payment", "7": "paid",
                                        "10": "delivered", "13": "cancelled"}),
+    # Requests a run may spend in all (0: half the sync schedule's interval at
+    # requests_per_second); what is left after the listings and look-ups re-reads contacts and
+    # their carts, the stalest and most likely changed first.
+    Setting("run_budget", default=0),
     Setting("push_concurrency", default=8),  # push calls in flight (one contact per call)
     *LISTING_SETTINGS,
     SKIP_RESOURCES,

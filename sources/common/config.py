@@ -130,7 +130,8 @@ def refused(provider: str, setting: Setting, why: str) -> ConfigError:
 VALUE_CHECKS = {"base_url": require_http_url, "requests_per_second": require_rate,
                 "max_pages": require_positive, "max_records": require_positive,
                 "lookup_refused_share": require_share, "lookup_refused_min": require_count,
-                "final_order_statuses": require_status_codes, "order_statuses": require_status_names}
+                "final_order_statuses": require_status_codes, "order_statuses": require_status_names,
+                "run_budget": require_count}
 
 
 def provider_settings(provider: str, full_scan: bool = False) -> dict[str, Any]:

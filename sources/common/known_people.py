@@ -2,14 +2,17 @@
 
 DM Champ and Chatrace cannot be listed: they are read by looking up people the other
 providers brought in. Each provider that knows people names in its descriptor a
-`known_people` SQL file selecting `phone_raw, calling_code, email` from its raw tables; the
-ones whose contacts table exists are used.
+`known_people` SQL file selecting `phone_raw, calling_code, email` from its raw tables, and
+optionally `changed_at`, when the row last changed (the budgets of `sources.common.budget`
+refresh first the records of people who changed elsewhere); the ones whose contacts table
+exists are used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from crmsync.kernel.phones import to_e164
@@ -28,21 +31,39 @@ def known_people(warehouse: Path, default_region: str | None = None,
                  exclude: str | None = None) -> list[KnownPerson]:
     """Distinct (phone, email) pairs, phones as E.164 (junk dropped), emails trimmed and
     lower-cased; `exclude` leaves out one provider's own tables."""
+    people = {KnownPerson(phone, address) for phone, address, _ in _rows(warehouse, default_region, exclude)}
+    return sorted(people, key=lambda p: (p.phone_e164 or "", p.email or ""))
+
+
+def changed_at(warehouse: Path, default_region: str | None = None,
+               exclude: str | None = None) -> dict[str, datetime]:
+    """When each phone (E.164) or email last changed in a provider other than `exclude`, from
+    the `changed_at` of the providers' known_people SQL that give one."""
+    latest: dict[str, datetime] = {}
+    for phone, address, changed in _rows(warehouse, default_region, exclude):
+        for value in (phone, address):
+            if value and changed is not None and (value not in latest or latest[value] < changed):
+                latest[value] = changed
+    return latest
+
+
+def _rows(warehouse: Path, default_region: str | None,
+          exclude: str | None) -> Iterator[tuple[str | None, str | None, datetime | None]]:
+    """(E.164 phone, email, changed_at or None) of every known person row with either."""
     if not warehouse.exists():
-        return []
-    people: set[KnownPerson] = set()
+        return
     with warehouse_connection(warehouse) as con:
         tables = relations(con)
         for provider in registry.providers():
             if (provider.known_people is None or provider.name == exclude
                     or f"raw_{provider.name}.contacts" not in tables):
                 continue
-            for phone_raw, calling_code, email in con.execute(provider.known_people.read_text()).fetchall():
+            for row in con.execute(provider.known_people.read_text()).fetchall():
+                phone_raw, calling_code, email = row[:3]
                 phone = to_e164(phone_raw, calling_code, default_region)
                 address = email.strip().lower() if email and "@" in email else None
                 if phone or address:
-                    people.add(KnownPerson(phone, address))
-    return sorted(people, key=lambda p: (p.phone_e164 or "", p.email or ""))
+                    yield phone, address, row[3] if len(row) > 3 else None
 
 
 @dataclass(frozen=True)

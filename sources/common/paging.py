@@ -8,10 +8,13 @@ cursors are kept, so memory stays flat however long a listing runs.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from crmsync.sources.common.http import ApiClient, RequestFailed
 
@@ -116,3 +119,55 @@ def get_each(client: ApiClient, items: Sequence[Any], path_of: Callable[[Any], s
         for start in range(0, len(items), batch_size):
             batch = items[start:start + batch_size]
             yield list(zip(batch, pool.map(lambda item: client.get_json(path_of(item), accept=(404,)), batch)))
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _End:
+    error: BaseException | None
+
+
+def side_by_side(listings: Sequence[Callable[[], Iterable[T]]], width: int,
+                 ahead: int) -> Iterator[Iterator[T]]:
+    """Each listing's items, one listing after the other (consume each fully before the next),
+    while up to `width` listings are read at once, each at most `ahead` items ahead of the
+    caller: listings with no time filter (Chatman's campaigns) then cost the slowest one's
+    pages, not the sum. A listing's failure is raised where its items would have come."""
+    queues: list[queue.Queue] = [queue.Queue(max(ahead, 1)) for _ in listings]
+    stop = threading.Event()
+
+    def put(box: queue.Queue, item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read(index: int) -> None:
+        try:
+            for item in listings[index]():
+                if not put(queues[index], item):
+                    return
+            put(queues[index], _End(None))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller, raised there
+            put(queues[index], _End(error))
+
+    def drain(box: queue.Queue) -> Iterator[T]:
+        while not isinstance(item := box.get(), _End):
+            yield item
+        if item.error is not None:
+            raise item.error
+
+    pool = ThreadPoolExecutor(max(width, 1))
+    try:
+        for index in range(len(listings)):  # in order: the listing the caller is on always runs
+            pool.submit(read, index)
+        for box in queues:
+            yield drain(box)
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)

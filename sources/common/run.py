@@ -1,5 +1,5 @@
 """What one provider's sync run gathers besides the data: clients, full scans, problems, the
-records set aside, and the resources that failed alone."""
+records set aside, the resources that failed alone, and what its budgets chose to refresh."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import dlt
 import pyarrow as pa
 from crmsync.kernel.errors import UserError
+from crmsync.sources.common.budget import Refreshes
 from crmsync.sources.common.http import ApiClient, AuthError, RequestFailed
 from crmsync.sources.common.records import MAX_VALUE_BYTES, Column, Shape
 from crmsync.sources.common.scans import FullScans
@@ -26,6 +27,7 @@ class SyncRun:
     scans: FullScans = field(init=False)
     shapes: dict[str, Shape] = field(default_factory=dict)
     clients: list[ApiClient] = field(default_factory=list)
+    refreshes: Refreshes = field(default_factory=Refreshes)  # saved to ops.confirmed after the load
     on_rows: Callable[[str, int], None] | None = None  # progress: (table, rows read so far)
     failed: dict[str, Exception] = field(default_factory=dict)  # resource -> why it failed alone
 

@@ -18,11 +18,15 @@ seen beside it. Tables in `raw_dmchamp`:
 How it is incremental: a person found once is not looked up again (the live contacts of
 `raw_dmchamp.contacts` and the lookups that led to one say who was found); a person not found
 is asked again only after `recheck_missing_hours`, but a contact the push created for them is
-read from the next run on. Every live contact is re-checked each run (one tags and one messages
-request each, `concurrency` at a time within the rate budget): tags load only when their
-content changed (fingerprints), messages only past that contact's own newest `createdAt`
-(a cursor per contact, with `lag_seconds` for late writes). A run with no change loads
-nothing, but still costs two requests per contact.
+read from the next run on. Live contacts are re-checked (one tags and one messages request
+each, `concurrency` at a time within the rate budget) as far as the run's request budget goes
+(`run_budget`, `sources.common.budget`): first the stalest, the contacts never checked and those
+whose person changed in another provider, so every contact is re-checked within
+ceil(contacts / (budget / 4)) runs; the first run and a full refresh re-check every one. Tags
+load only when their content changed (fingerprints), messages only past that contact's own
+newest `createdAt` (a cursor per contact, with `lag_seconds` for late writes). A run with no
+change loads nothing, but still costs two requests per re-checked contact. When each contact
+was last re-checked is in `ops.confirmed`.
 
 What the API cannot give: the contact records themselves (name, phone, email, flags), lists
 and their members, tag ids, and any contact nobody else knows; no way to ask for messages
@@ -44,7 +48,10 @@ from typing import Any
 import dlt
 import pyarrow as pa
 from crmsync.kernel.provider import Provider, PushRule
+from crmsync.sources.common import budget
+from crmsync.sources.common.budget import Candidate, Refresh
 from crmsync.sources.common.http import ApiClient, Bounds
+from crmsync.sources.common.known_people import changed_at as known_people_changed_at
 from crmsync.sources.common.known_people import group_people, known_people
 from crmsync.sources.common.lookups import look_up_all
 from crmsync.sources.common.paging import get_each
@@ -71,7 +78,7 @@ def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
     api = api_client(settings, run)
     directory = Directory(api, run, settings["default_region"] or None,
                           timedelta(hours=settings["recheck_missing_hours"]),
-                          max(1, settings["concurrency"]))
+                          max(1, settings["concurrency"]), budget.run_budget("dmchamp", settings))
     return dmchamp_source(directory, settings["batch_size"], settings["lag_seconds"])
 
 
@@ -92,9 +99,12 @@ class Directory:
     default_region: str | None
     recheck: timedelta
     concurrency: int
+    budget: int | None  # requests a run may spend (None: no bound)
     _answers: list[Answer] | None = None
     _contacts: list[dict[str, Any]] = field(default_factory=list)
-    _live: list[str] = field(default_factory=list)
+    _live: list[Candidate] = field(default_factory=list)
+    _capacity: int | None = None  # contacts each re-checked resource may read, once looked up
+    _plans: dict[str, Refresh] = field(default_factory=dict)
 
     def answers(self) -> list[Answer]:
         """Ask DM Champ about every known person not found before (first call only)."""
@@ -109,7 +119,12 @@ class Directory:
                                         self.concurrency)
             self._contacts = contact_rows(self._answers, read_pushed(self.run.warehouse), previous)
             # Every contact an answer found is either live already or among the new rows.
-            self._live = list({**previous.live, **dict.fromkeys(row["contact_id"] for row in self._contacts)})
+            found = {row["contact_id"]: Candidate(row["contact_id"], row.get("phone_e164"), row.get("email"))
+                     for row in self._contacts}
+            self._live = list({**previous.live, **found}.values())
+            # The first run and a full refresh (whose load drops the tables) read everything.
+            self._capacity = budget.capacity(self.budget if state.get("loaded") else None, self.api.requests,
+                                             len(REFRESHED))
             self._count_rejections()
             state["loaded"] = True
         return self._answers
@@ -119,14 +134,20 @@ class Directory:
         self.answers()
         return self._contacts
 
-    def live_contacts(self) -> list[str]:
-        """Contacts to re-check this run: found before and still live, then found now."""
-        self.answers()
-        return self._live
+    def plan(self, resource: str) -> Refresh:
+        """The live contacts `resource` re-checks this run (found before and still live, then
+        found now), as far as the budget goes; computed once per resource."""
+        if resource not in self._plans:
+            self.answers()
+            changed = known_people_changed_at(self.run.warehouse, self.default_region, exclude="dmchamp")
+            self._plans[resource] = self.run.refreshes.add(budget.plan(
+                self.run.warehouse, "dmchamp", resource, self._live, self._capacity, changed))
+        return self._plans[resource]
 
-    def each(self, path: str, batch_size: int) -> Iterator[list[tuple[str, Any]]]:
-        """(contact id, body or None when DM Champ answers 404) for every live contact."""
-        yield from get_each(self.api, self.live_contacts(), path.format, self.concurrency, batch_size)
+    def each(self, resource: str, path: str, batch_size: int) -> Iterator[list[tuple[str, Any]]]:
+        """(contact id, body or None when DM Champ answers 404) for every contact `resource`
+        re-checks this run."""
+        yield from get_each(self.api, self.plan(resource).chosen, path.format, self.concurrency, batch_size)
 
     def _count_rejections(self) -> None:
         problems = self.run.shape("lookups", LOOKUP_COLUMNS).problems
@@ -155,7 +176,10 @@ def dmchamp_source(directory: Directory, batch_size: int, lag_seconds: int) -> l
     def contact_tags() -> Iterator[pa.Table]:
         fingerprints = dlt.current.resource_state().setdefault("fingerprints", {})
         scan = scans.start("contact_tags", "tag_id")
-        pages = (_tag_records(batch) for batch in directory.each("/contacts/tags/{}", batch_size))
+        pages = (_tag_records(batch) for batch in directory.each("contact_tags", "/contacts/tags/{}", batch_size))
+        # The tags of contacts the budget skipped stay as they are.
+        scan.saw(budget.carried(run.warehouse, "raw_dmchamp", "contact_tags", "tag_id", "contact_id",
+                                directory.plan("contact_tags").skipped()))
         for page in tables(pages, shape("contact_tags", TAG_COLUMNS), "tag_id", scan=scan,
                            fingerprints=fingerprints, deletable=True):
             yield require_keys(page, ("contact_id", "name"))
@@ -167,23 +191,29 @@ def dmchamp_source(directory: Directory, batch_size: int, lag_seconds: int) -> l
     @dlt.resource(name="messages", primary_key="id", write_disposition="merge")
     @run.fails_alone("messages")
     def messages() -> Iterator[pa.Table]:
+        skipped = directory.plan("messages").skipped()  # by the budget: left as they are
         cursors = ContactCursors(dlt.current.resource_state().setdefault("contacts", {}),
-                                 timedelta(seconds=lag_seconds))
+                                 timedelta(seconds=lag_seconds), kept=skipped)
         # Contacts are deleted when their messages answer 404: this pass sees who is live.
         live = scans.start("contacts", "contact_id")
+        live.saw(pa.array(skipped, pa.string()))
 
         def pages() -> Iterator[list[dict[str, Any]]]:
-            for batch in directory.each("/contacts/messages/{}", batch_size):
+            for batch in directory.each("messages", "/contacts/messages/{}", batch_size):
                 answered = [contact_id for contact_id, body in batch if body is not None]
                 live.saw(pa.array(answered, pa.string()))
                 yield _message_records(batch, shape("messages", MESSAGE_COLUMNS).problems)
             live.finish()
 
         scan = scans.start("messages", "id")
+        scan.saw(budget.carried(run.warehouse, "raw_dmchamp", "messages", "id", "contact_id", skipped))
         yield from tables(pages(), shape("messages", MESSAGE_COLUMNS), "id",
                           cursor=cursors, scan=scan, deletable=True)  # type: ignore[arg-type]
 
     return [lookups, contacts, contact_tags, messages]
+
+
+REFRESHED = ("contact_tags", "messages")  # one request per contact each, within the run's budget
 
 
 def _batches(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:

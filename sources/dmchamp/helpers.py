@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import relations, tables_of
+from crmsync.sources.common.budget import Candidate
 from crmsync.sources.common.cursor import Cursor
 from crmsync.sources.common.known_people import Person
 from crmsync.sources.common.lookups import REFUSED, Refusals
@@ -62,7 +63,7 @@ def iso_now() -> str:
 class Previous:
     """What earlier runs learnt, read back from the warehouse."""
 
-    live: dict[str, None] = field(default_factory=dict)  # contact ids, in warehouse order
+    live: dict[str, Candidate] = field(default_factory=dict)  # contact id -> it and its person, in warehouse order
     known: set[str] = field(default_factory=set)  # every contact id, live or deleted
     # Phones/emails of live contacts, and the lookup keys that found one: a person whose
     # lookup found a contact another person also leads to is not asked again either.
@@ -96,7 +97,7 @@ def read_previous(warehouse: Path) -> Previous:
                 if deleted is not None:
                     deleted_at[contact_id] = deleted
                     continue
-                previous.live[contact_id] = None
+                previous.live[contact_id] = Candidate(contact_id, phone, email)
                 previous.resolved.update(v for v in (phone, email) if v)
         if "lookups" in existing:
             for key, contact_id, looked_up_at in con.execute(_sql("lookups")).fetchall():
@@ -198,13 +199,14 @@ class ContactCursors:
 
     DM Champ answers a contact's whole message list each time; a cursor per contact (not one
     for all) is what lets a contact found today load its old messages while the others load
-    only what came after their own newest message. Contacts not seen by a complete scan
-    (deleted, or without messages) are forgotten, so the state does not grow with churn.
+    only what came after their own newest message. Contacts read but not seen (deleted, or
+    without messages) are forgotten, so the state does not grow with churn.
     """
 
-    def __init__(self, state: dict[str, Any], lag: timedelta) -> None:
+    def __init__(self, state: dict[str, Any], lag: timedelta, kept: Iterable[str] = ()) -> None:
         self.state = state
         self.lag = lag
+        self.kept = set(kept)  # contacts this run did not read (its budget skipped them): kept as they are
         self._cursors: dict[str, Cursor] = {}
 
     def new_rows(self, table: pa.Table) -> pa.Table:
@@ -213,7 +215,7 @@ class ContactCursors:
 
     def commit(self) -> None:
         for contact_id in list(self.state):
-            if contact_id not in self._cursors:
+            if contact_id not in self._cursors and contact_id not in self.kept:
                 del self.state[contact_id]
         for cursor in self._cursors.values():
             cursor.commit()

@@ -11,6 +11,9 @@ SETTINGS = (
     Setting("concurrency", default=8),  # lookups / tags / messages requests in flight
     Setting("recheck_missing_hours", default=24.0),  # how often people not found are asked again
     Setting("lag_seconds", default=300),  # messages: re-read this much before a contact's newest
+    # Requests a run may spend re-checking contacts' tags and messages (0: half the sync
+    # schedule's interval at requests_per_second); the stalest and most likely changed first.
+    Setting("run_budget", default=0),
     Setting("batch_size", default=200),  # contacts per loaded arrow table
     Setting("default_region", default=""),  # ISO region (e.g. "NG") for national phone numbers
     Setting("push_concurrency", default=8),  # push calls in flight (one contact per call)

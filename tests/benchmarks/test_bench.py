@@ -52,6 +52,7 @@ def test_sync_and_push_figures_are_measured() -> None:
         ratio = figures[f"sync.{provider}.floor_ratio"]["value"]
         seconds = figures[f"sync.{provider}.crmsync_seconds"]["value"] / figures[f"sync.{provider}.floor_seconds"]["value"]
         assert ratio == pytest.approx(seconds, rel=0.01)
+        assert figures[f"sync.{provider}.client_cpu_ratio"]["value"] > 0
     assert figures["push.changes"]["value"] > 0  # the benchmark segment's members were added
     assert figures["push.rerun_write_calls"]["unit"] == "calls"
     assert "from /_sandbox/stats" in figures["push.rerun_write_calls"]["note"]
@@ -71,6 +72,12 @@ def test_per_person_providers_are_measured_at_the_smaller_size(monkeypatch: pyte
     for provider in ("chatman", "waabot", "whautomate", "chatrace", "dmchamp"):
         size = TINY // 2 if provider in PER_PERSON else TINY
         assert figures[f"incremental.{provider}.rerun_ratio"]["note"].endswith(f"at {size:,} contacts"), provider
+        for figure in ("fit", "staleness_hours", "naive.staleness_hours"):
+            assert f"schedule.{provider}.{figure}" in figures, (provider, figure)
+    # DM Champ reran within its budget: its naive plan would have taken longer.
+    assert "budgeted" in figures["schedule.dmchamp.staleness_hours"]["note"]
+    assert figures["schedule.dmchamp.requests_vs_floor"]["value"] < 1  # the budget deferred some
+    assert figures["schedule.dmchamp.naive.staleness_hours"]["note"].endswith("more than the budget)")
 
 
 @pytest.mark.slow
