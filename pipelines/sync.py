@@ -20,6 +20,7 @@ from crmsync.kernel.errors import UserError
 from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.kernel.warehouse import tables_of
+from crmsync.pipelines.raw_dictionary import tidy_raw
 from crmsync.sources import registry
 from crmsync.sources.common.config import provider_settings
 from crmsync.sources.common.http import RequestFailed, is_transient
@@ -90,6 +91,7 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
             info = pipeline.run(source, loader_file_format="parquet",
                                 refresh="drop_sources" if full_refresh else None)
             result.rows = _rows_loaded(pipeline, info)
+            tidy_raw(warehouse, pipeline, registry.provider(provider).dictionary)
             result.deleted = mark_deleted(warehouse, f"raw_{provider}", run)
             quarantine(warehouse, provider, run)
     except (UserError, RequestFailed) as error:

@@ -215,4 +215,5 @@ PROVIDER = Provider(
     after=("chatrace",),  # it looks up the people Chatrace brought in too
     emulator="crmsync.sandbox.providers.dmchamp:DmChamp",
     staging=HERE / "staging",
+    dictionary=HERE / "raw.toml",
 )
