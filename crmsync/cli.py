@@ -236,6 +236,32 @@ def segments_show(
 
 
 @app.command()
+def docs(
+    out: Annotated[Path, typer.Option(help="Folder to write the site into.")] = Path("crmsync-docs"),
+    serve: Annotated[bool, typer.Option("--serve", help="Then serve it on loopback until Ctrl-C.")] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve (0: a free one).")] = 8800,
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    transforms: Transforms = None,
+) -> None:
+    """Write the docs site: models with columns, descriptions and tests, the lineage graph,
+    segments with size over time and their latest pushes, provider freshness."""
+    from crmsync.docs.render import write_site
+    from crmsync.docs.serve import site_server
+    from crmsync.docs.site import gather
+    from crmsync.transforms.runner import DEFAULT_ROOT
+
+    index = write_site(gather(warehouse, transforms or DEFAULT_ROOT), out)
+    typer.echo(f"wrote {index}", err=True)
+    if serve:
+        with site_server(out, port=port) as server:
+            typer.echo(f"serving on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", err=True)
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                pass
+
+
+@app.command()
 def bench(
     contacts: Annotated[int, typer.Option(help="Contacts of the benchmark population.")] = 100_000,
     only: Annotated[Optional[list[str]], typer.Option(
