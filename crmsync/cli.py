@@ -224,15 +224,61 @@ def segments_show(
     limit: Annotated[int, typer.Option(help="Show at most this many members.")] = 20,
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
     transforms: Transforms = None,
+    json_output: Json = False,
+    csv_output: Annotated[bool, typer.Option("--csv", help="Print the members as CSV on stdout.")] = False,
 ) -> None:
     """The members of one segment, with their best name, phone and email."""
+    from crmsync.exports import members_document, write_csv
     from crmsync.report import segment_members as show_members
     from crmsync.transforms.runner import DEFAULT_ROOT
     from crmsync.transforms.segments import segment_members
 
     if limit < 0:
         raise UserError("--limit must be 0 or more")
-    show_members(name, *segment_members(warehouse, transforms or DEFAULT_ROOT, name, limit))
+    columns, rows, total = segment_members(warehouse, transforms or DEFAULT_ROOT, name, limit)
+    if json_output:
+        print_json(members_document(name, columns, rows, total))
+    elif csv_output:
+        write_csv(columns, rows, sys.stdout)
+    else:
+        show_members(name, columns, rows, total)
+
+
+@segments_app.command("export")
+def segments_export(
+    name: Annotated[str, typer.Argument(help="The segment (its file name without .sql).")],
+    out: Annotated[Path, typer.Option(help="The file to write (replaced).")],
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    transforms: Transforms = None,
+) -> None:
+    """Write every member of one segment, with their best name, phone and email, to a file."""
+    from crmsync.exports import write_members
+    from crmsync.transforms.runner import DEFAULT_ROOT
+    from crmsync.transforms.segments import segment_members
+
+    columns, rows, total = segment_members(warehouse, transforms or DEFAULT_ROOT, name, None)
+    write_members(columns, rows, out, file_format)
+    typer.echo(f"wrote {total:,} members of {name} to {out}", err=True)
+
+
+@app.command()
+def person(
+    identifier: Annotated[str, typer.Argument(metavar="ID|PHONE|EMAIL",
+                                              help="A person_id, a phone (any shape) or an email.")],
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    json_output: Json = False,
+) -> None:
+    """One person: their records in every provider, their segments (entered, left) and every
+    push made for them."""
+    from crmsync.person import find_people
+    from crmsync.report import person_report
+
+    people = find_people(warehouse, identifier)
+    if json_output:
+        print_json({"people": [p.as_dict() for p in people]})
+    else:
+        person_report(people)
 
 
 @app.command()

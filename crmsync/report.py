@@ -17,6 +17,7 @@ from crmsync.pipelines.sync import ProviderResult
 
 if TYPE_CHECKING:
     from crmsync.flows.status import Status
+    from crmsync.person import Person
     from crmsync.pipelines.push import PushResult, TargetResult
     from crmsync.transforms.runner import TransformResult
     from crmsync.transforms.segments import SegmentStatus
@@ -123,10 +124,14 @@ def segments_overview(statuses: list[SegmentStatus]) -> None:
 def segment_members(name: str, columns: list[str], rows: list[tuple], total: int) -> None:
     """`segments show`: the first members with their name, phone and email."""
     table = Table(title=f"{name}: {len(rows):,} of {total:,} members")
-    for column in columns:
-        table.add_column(column, no_wrap=column == "person_id")
+    # The whole name stands for its parts (--json and --csv have them); ids, phones and emails
+    # stay on one line, whole: a marketer copies them from here.
+    shown = [i for i, c in enumerate(columns) if "full_name" not in columns or c not in ("first_name", "last_name")]
+    for i in shown:
+        whole = columns[i] == "person_id" or any(w in columns[i] for w in ("phone", "email"))
+        table.add_column(columns[i], no_wrap=whole, overflow="fold")
     for row in rows:
-        table.add_row(*("" if value is None else str(value) for value in row))
+        table.add_row(*("" if row[i] is None else str(row[i]) for i in shown))
     stdout.print(table)
 
 
@@ -249,9 +254,30 @@ def _records_table(title: str, records: list[dict], columns: list[str],
         return
     table = Table(title=title)
     names = columns + (list(extra(records[0])) if extra else [])
-    for column in names:
-        table.add_column(column)
+    for column in names:  # folded onto a second line, never cut short with "…"
+        table.add_column(column, overflow="fold")
     for record in records:
         values = {**record, **(extra(record) if extra else {})}
         table.add_row(*("" if values.get(c) is None else _cell(values.get(c)) for c in names))
     stdout.print(table)
+
+
+def person_report(people: list[Person]) -> None:
+    """`person`: per person found, who they are, their provider records, segment stays and pushes."""
+    for found in people:
+        about = found.person
+        providers = ", ".join(about.get("providers") or [])
+        stdout.print(Text.assemble(("person ", "bold"), (found.person_id, "bold"), " ",
+                                   " · ".join(str(v) for v in (about.get("full_name"), about.get("phone_e164"),
+                                                               about.get("email"), providers) if v)))
+        _records_table("records in every provider", [
+            {**c, "contact": f"{c['provider']}:{c['contact_id']}", "phone": c["phone_e164"] or c["phone_raw"],
+             "state": f"deleted {_cell(c['deleted_at'])}" if c["deleted_at"] else "live"} for c in found.contacts],
+            ["contact", "phone", "email", "state"])
+        _records_table("segments", [{**s, "left_at": s["left_at"] or "still in"} for s in found.segments],
+                       ["segment", "entered_at", "left_at"])
+        _records_table("pushes made for them", [
+            {**p, "change": f"{p['operation']} {p['status']}"} for p in found.pushes],
+            ["at", "provider", "segment", "change", "error"])
+        if not found.pushes:
+            stdout.print("no push made for them yet")
