@@ -23,6 +23,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        typer.echo(f"crmsync {version('crmsync')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(version: Annotated[bool, typer.Option(
+        "--version", callback=print_version, is_eager=True, help="Print crmsync's version and exit.")] = False) -> None:
+    # Options of crmsync itself, before any command (the app's help says what crmsync is).
+    return None
+
+
 sandbox_app = typer.Typer(help="The provider sandbox: every provider's API emulated on loopback.",
                           no_args_is_help=True)
 segments_app = typer.Typer(help="Segments: list them, show their members.", no_args_is_help=True)
@@ -127,12 +144,13 @@ def transform(
 def push(
     segment: Annotated[Optional[list[str]], typer.Option(help="Only this segment (repeatable).")] = None,
     provider: Providers = None,
-    dry_run: Annotated[bool, typer.Option(help="Show the changes, write nothing.")] = False,
+    # Flags without a --no- twin: the help then fits 80 columns whole.
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes, write nothing.")] = False,
     allow_mass_removal: Annotated[bool, typer.Option(
-        help="Apply removals the mass-removal guard would hold back.")] = False,
+        "--allow-mass-removal", help="Apply removals the mass-removal guard would hold back.")] = False,
     full_resync: Annotated[bool, typer.Option(
-        help="Send every membership of each target again, not only the differences (idempotent; "
-             "repairs what a provider cannot show, such as DM Champ lists).")] = False,
+        "--full-resync", help="Send every membership of each target again, not only the differences "
+                              "(idempotent; repairs what a provider cannot show, such as DM Champ lists).")] = False,
     sandbox: Sandbox = None,
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
     transforms: Transforms = None,

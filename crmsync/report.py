@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -229,6 +229,10 @@ def _cell(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
+def _minute(value: object) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "never"
+
+
 def status_report(status: Status) -> None:
     """`status`: last runs, freshness, failing providers, rows, segments, held and rejected pushes."""
     if not status.last_runs and not status.raw_rows:
@@ -239,26 +243,26 @@ def status_report(status: Status) -> None:
     if status.last_push:
         _records_table("last push", [status.last_push],
                        ["status", "finished_at", "added", "removed", "rejected", "held"])
-    _records_table("freshness per provider and table", status.freshness,
-                   ["provider", "table", "fresh_at", "last_status", "last_loaded"],
-                   extra=lambda r: {"rows now": status.raw_rows.get(f"raw_{r['provider']}.{r['table']}", "")})
+    # One line per table at 80 columns: provider.table, minutes, the latest attempt in one cell.
+    _records_table("freshness per provider and table", [
+        {"table": f"{r['provider']}.{r['table']}", "fresh at": _minute(r["fresh_at"]),
+         "last run": f"ok +{r['last_loaded'] or 0:,}" if r["last_status"] == "ok" else r["last_status"],
+         "rows now": status.raw_rows.get(f"raw_{r['provider']}.{r['table']}", "")} for r in status.freshness],
+        ["table", "fresh at", "last run", "rows now"])
     _records_table("providers failing now", status.failing_providers, ["provider", "at", "error"])
     _records_table("segments", status.segments, ["segment", "size", "entered", "left", "built_at"])
     _records_table("held and rejected in the last push", status.held_rejected,
                    ["segment", "provider", "status", "members", "example_error"])
 
 
-def _records_table(title: str, records: list[dict], columns: list[str],
-                   extra: Callable[[dict], dict] | None = None) -> None:
+def _records_table(title: str, records: list[dict], columns: list[str]) -> None:
     if not records:
         return
     table = Table(title=title)
-    names = columns + (list(extra(records[0])) if extra else [])
-    for column in names:  # folded onto a second line, never cut short with "…"
+    for column in columns:  # folded onto a second line, never cut short with "…"
         table.add_column(column, overflow="fold")
     for record in records:
-        values = {**record, **(extra(record) if extra else {})}
-        table.add_row(*("" if values.get(c) is None else _cell(values.get(c)) for c in names))
+        table.add_row(*("" if record.get(c) is None else _cell(record.get(c)) for c in columns))
     stdout.print(table)
 
 
