@@ -4,10 +4,8 @@ error, the lineage graph and the size plots drawn, a segment's link to its model
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from crmsync.docs.svg import size_plot
 from crmsync.transforms.runner import DEFAULT_ROOT
 from crmsync.transforms.segments import load_segments
 from tests.reading.browser import chromium_path
+from tests.reading.conftest import Ran
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +69,9 @@ def test_the_docs_page_loads_draws_and_links_in_chromium(site_url: str) -> None:
     assert problems == []
 
 
-def test_crmsync_docs_writes_the_site_of_the_warehouse(looped: Path, tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "crmsync", "docs", "--warehouse", str(looped),
-                           "--out", str(tmp_path / "site")], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
+def test_crmsync_docs_writes_the_site_of_the_warehouse(looped: Path, tmp_path: Path, cli: Callable[..., Ran]) -> None:
+    done = cli("docs", "--warehouse", str(looped), "--out", str(tmp_path / "site"))
+    assert done.code == 0, done.stderr
     index = (tmp_path / "site" / "index.html").read_text()
     assert {p.name for p in (tmp_path / "site").iterdir()} == {"index.html", "docs.css", "docs.js"}
     assert 'id="model-crm.people"' in index and 'id="segment-multi_provider"' in index
