@@ -317,7 +317,7 @@ def docs(
     index = write_site(gather(warehouse, transforms or DEFAULT_ROOT), out)
     typer.echo(f"wrote {index}", err=True)
     if serve:
-        with site_server(out, port=port) as server:
+        with site_server(out, warehouse, port=port) as server:
             typer.echo(f"serving on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", err=True)
             try:
                 server.serve_forever()

@@ -8,6 +8,7 @@ from html import escape
 from pathlib import Path
 
 from crmsync.docs.site import ModelPage, SegmentPage, Site
+from crmsync.person import Person
 from crmsync.docs.svg import lineage_svg, size_plot
 
 STATIC = Path(__file__).parent / "static"
@@ -41,13 +42,11 @@ def page(site: Site) -> str:
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     state = "" if site.built else " (not built yet: the project alone)"
     return "\n".join([
-        '<!doctype html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<title>crmsync: models and segments</title>', '<link rel="icon" href="data:,">',
-        '<link rel="stylesheet" href="docs.css">', '<script src="docs.js" defer></script>', '</head>', '<body>',
-        '<header><h1>crmsync</h1>',
+        *head("crmsync: models and segments"),
         f'<p>Warehouse <code>{escape(str(site.warehouse))}</code>{state}; made {made}.</p>',
         '<input id="filter" type="search" placeholder="filter models and segments" aria-label="filter">',
+        '<form id="person" action="person" hidden><input name="q" type="search" aria-label="person" '
+        'placeholder="person: id, phone or email"></form>',
         '<nav><a href="#freshness">freshness</a> <a href="#lineage">lineage</a> '
         '<a href="#segments">segments</a> <a href="#models">models</a></nav></header>',
         '<main>',
@@ -60,6 +59,63 @@ def page(site: Site) -> str:
         '</section>', '<section id="models"><h2>Models</h2>',
         *(model_article(m, models, readers.get(m.model.name, [])) for m in site.models),
         '</section>', '</main>', '</body>', '</html>', ''])
+
+
+def head(title: str) -> list[str]:
+    """The start of a page, to the open header."""
+    return ['<!doctype html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f'<title>{escape(title)}</title>', '<link rel="icon" href="data:,">',
+            '<link rel="stylesheet" href="docs.css">', '<script src="docs.js" defer></script>', '</head>', '<body>',
+            '<header><h1><a href="index.html">crmsync</a></h1>']
+
+
+def person_page(wanted: str, people: list[Person], error: str | None = None) -> str:
+    """`/person?q=...` of `docs --serve`: each person found, or why nobody was."""
+    body = [f'<p class="empty">{escape(error)}</p>'] if error else []
+    for found in people:
+        about = found.person
+        facts = " · ".join(escape(str(v)) for v in (about.get("full_name"), about.get("phone_e164"),
+                                                      about.get("email")) if v)
+        body += [f'<article class="person" id="person-{escape(found.person_id)}">',
+                 f'<h3>{escape(found.person_id)} <small>{facts}</small></h3>',
+                 '<h4>Records in every provider</h4>',
+                 rows_table(found.contacts, ["provider", "contact_id", "full_name", "phone_raw", "phone_e164", "email",
+                                             "opted_in", "created_at", "deleted_at"]),
+                 '<h4>Segments</h4>',
+                 rows_table([{**s, "segment": link_segment(s["segment"])} for s in found.segments],
+                            ["segment", "entered_at", "left_at"], raw=frozenset({"segment"})),
+                 '<h4>Pushes made for them</h4>',
+                 rows_table([{**p, "segment": link_segment(p["segment"])} for p in found.pushes],
+                            ["at", "provider", "segment", "operation", "status", "error"], raw=frozenset({"segment"})),
+                 '</article>']
+    return "\n".join([
+        *head(f"crmsync: person {wanted}"),
+        '<form id="person" action="person"><input name="q" type="search" aria-label="person" '
+        f'placeholder="person: id, phone or email" value="{escape(wanted)}"></form></header>',
+        '<main><section id="people"><h2>People</h2>', *body, '</section></main>', '</body>', '</html>', ''])
+
+
+def link_segment(name: str) -> str:
+    return f'<a href="index.html#{segment_anchor(name)}">{escape(name)}</a>'
+
+
+def rows_table(rows: list[dict], columns: list[str], raw: frozenset[str] = frozenset()) -> str:
+    """A table of `rows`; the `raw` columns hold HTML already."""
+    if not rows:
+        return '<p class="empty">none</p>'
+    cells = "".join("<tr>" + "".join(f"<td>{row[c] if c in raw else text(row.get(c))}</td>" for c in columns) + "</tr>"
+                    for row in rows)
+    return (f'<table><thead><tr>{"".join(f"<th>{c}</th>" for c in columns)}</tr></thead>'
+            f'<tbody>{cells}</tbody></table>')
+
+
+def text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return when(value)
+    return escape(", ".join(map(str, value)) if isinstance(value, list) else str(value))
 
 
 def freshness(site: Site) -> str:

@@ -49,7 +49,7 @@ class SegmentPage:
 @dataclass
 class Site:
     warehouse: Path
-    models: list[ModelPage]  # in build order
+    models: list[ModelPage]  # crm's, then staging's, each in build order
     segments: list[SegmentPage]
     edges: list[tuple[str, str]]  # (read, reader): raw schemas, models and `segment:<name>`
     freshness: list[dict[str, Any]] = field(default_factory=list)
@@ -68,8 +68,10 @@ def gather(warehouse: Path, root: Path) -> Site:
     reads = {s.name: sorted(referenced_tables(parse_select(s.path, s.sql)[0])) for s in segments}
     facts = warehouse_facts(warehouse)
     columns, sizes, pushes = facts["columns"], facts["sizes"], facts["pushes"]
+    # What analysts query first (crm), then staging; each in build order.
+    shown = sorted(order, key=lambda name: (models[name].schema != "crm", order.index(name)))
     pages = [ModelPage(models[name], columns.get(name) or declared_columns(models[name]),
-                       [test.label for test in models[name].tests]) for name in order]
+                       [test.label for test in models[name].tests]) for name in shown]
     return Site(
         warehouse=warehouse, models=pages,
         segments=[SegmentPage(s, reads[s.name], sizes.get(s.name, []), pushes.get(s.name, {})) for s in segments],

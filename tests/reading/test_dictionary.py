@@ -1,5 +1,6 @@
 """The warehouse documents itself: every crm.* and ops.* table and column carries a comment,
-raw tables say what they hold and their key, and dlt's scratch schemas are gone."""
+raw tables say what they hold and their key, staging models what they are, and dlt's scratch
+schemas are gone."""
 
 from __future__ import annotations
 
@@ -24,13 +25,15 @@ def test_every_crm_and_ops_table_and_column_has_a_comment(looped: Path, tmp_path
     assert missing == []
 
 
-def test_raw_tables_are_described_with_their_key_and_no_scratch_schema_is_left(looped: Path) -> None:
+def test_raw_and_staging_tables_are_described_and_no_scratch_schema_is_left(looped: Path) -> None:
     with duckdb.connect(str(looped), read_only=True) as con:
         schemas = {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
         raw = comments(con, "raw_chatman")
+        staging = comments(con, "staging")
     assert not [s for s in schemas if s.endswith("_staging")], schemas
     comment, columns = raw["contacts"]
     assert "Key: user_id" in comment and "Chatman contacts" in comment
     assert columns["whatsapp_opted"] and columns["deleted_at"] and raw["_dlt_loads"][0]
     undescribed = [f"raw_chatman.{t}.{c}" for t, (_, cs) in raw.items() for c, text in cs.items() if not text]
     assert undescribed == []
+    assert len(staging) >= 15 and [name for name, (comment, _) in staging.items() if not comment] == []

@@ -1,5 +1,6 @@
 """`crmsync docs`: the site of a looped warehouse opened in a real headless Chromium: no console
-error, the lineage graph and the size plots drawn, a segment's link to its model followed."""
+error, the lineage graph and the size plots drawn, a segment's link to its model followed, and
+(served) a person looked up with their records, segments and pushes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from crmsync.docs.render import write_site
@@ -25,18 +27,22 @@ from tests.reading.conftest import Ran
 def site_url(looped: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     out = tmp_path_factory.mktemp("site")
     write_site(gather(looped, DEFAULT_ROOT), out)
-    with site_server(out) as server:
+    with site_server(out, looped) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
         server.shutdown()
 
 
-def test_the_docs_page_loads_draws_and_links_in_chromium(site_url: str) -> None:
+def test_the_docs_page_loads_draws_and_links_in_chromium(site_url: str, looped: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
     segments = [s.name for s in load_segments(DEFAULT_ROOT / "segments")]
+    with duckdb.connect(str(looped), read_only=True) as con:
+        person_id, email, segment_of_person = con.execute(
+            "SELECT person_id, email, segment FROM crm.segment_members JOIN crm.people USING (person_id) "
+            "WHERE email IS NOT NULL AND len(providers) >= 3 ORDER BY person_id LIMIT 1").fetchone()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         page = browser.new_page()
@@ -65,6 +71,17 @@ def test_the_docs_page_loads_draws_and_links_in_chromium(site_url: str) -> None:
         assert model.is_visible() and model.locator("td", has_text="total").first.is_visible()
         header = page.locator("header").bounding_box()
         assert header["height"] <= model.bounding_box()["y"] < page.viewport_size["height"]  # in view, not under the header
+
+        # A person looked up from the served page: their records, segments and pushes, and a
+        # link from one of their segments back to the segment's section.
+        page.locator("#person input").fill(email)
+        page.locator("#person input").press("Enter")
+        page.wait_for_url("**/person?q=*")
+        person = page.locator(f'article[id="person-{person_id}"]')
+        assert person.is_visible() and person.locator("tbody tr").count() >= 3 + 1 + 1
+        person.locator(f'a[href="index.html#segment-{segment_of_person}"]').first.click()
+        page.wait_for_function(f"window.location.hash === '#segment-{segment_of_person}'")
+        assert "current" in (page.locator(f"article#segment-{segment_of_person}").get_attribute("class") or "")
         browser.close()
     assert problems == []
 

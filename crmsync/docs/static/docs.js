@@ -1,5 +1,5 @@
-// The docs page's only script: filter the articles, mark the one the address points at, and
-// light up a lineage node's edges on hover. No library, no network.
+// The docs pages' only script: filter the articles, mark the one the address points at, light
+// up a lineage node's edges on hover, show the person look-up when served. No library, no network.
 "use strict";
 
 function markCurrent() {
@@ -29,7 +29,10 @@ function lightEdges(node, on) {
 
 document.addEventListener("DOMContentLoaded", () => {
   const filter = document.getElementById("filter");
-  filter.addEventListener("input", () => filterArticles(filter.value));
+  if (filter) filter.addEventListener("input", () => filterArticles(filter.value));
+  // People are looked up in the warehouse by `crmsync docs --serve`: no form on a page opened from disk.
+  const person = document.getElementById("person");
+  if (person && window.location.protocol.startsWith("http")) person.hidden = false;
   document.querySelectorAll("#lineage .node").forEach((node) => {
     node.addEventListener("mouseenter", () => lightEdges(node, true));
     node.addEventListener("mouseleave", () => lightEdges(node, false));
