@@ -9,6 +9,8 @@ from pathlib import Path
 import duckdb
 
 from crmsync.kernel.comments import comments
+from crmsync.pipelines.raw_dictionary import read_dictionary
+from crmsync.sources import registry
 from crmsync.pipelines.sync import QUARANTINE_TABLE_SQL
 
 
@@ -34,6 +36,18 @@ def test_raw_and_staging_tables_are_described_and_no_scratch_schema_is_left(loop
     comment, columns = raw["contacts"]
     assert "Key: user_id" in comment and "Chatman contacts" in comment
     assert columns["whatsapp_opted"] and columns["deleted_at"] and raw["_dlt_loads"][0]
-    undescribed = [f"raw_chatman.{t}.{c}" for t, (_, cs) in raw.items() for c, text in cs.items() if not text]
-    assert undescribed == []
     assert len(staging) >= 15 and [name for name, (comment, _) in staging.items() if not comment] == []
+
+
+def test_every_raw_column_the_sandbox_loads_is_described_and_every_description_names_one(looped: Path) -> None:
+    """raw.toml against what a sync of every provider made: a column it forgot, or a name it
+    misspelt (which would describe nothing), fails here."""
+    with duckdb.connect(str(looped), read_only=True) as con:
+        built = {p.name: comments(con, f"raw_{p.name}") for p in registry.providers()}
+    undescribed = [f"raw_{p}.{t}.{c}" for p, tables in built.items() for t, (comment, columns) in tables.items()
+                   for c, text in [("(table)", comment), *columns.items()] if not text]
+    assert undescribed == []
+    for provider in registry.providers():
+        for table, entry in read_dictionary(provider.dictionary).items():
+            assert table in built[provider.name], f"{provider.dictionary}: no table {table}"
+            assert set(entry["descriptions"]) <= set(built[provider.name][table][1]), f"{provider.dictionary}: {table}"
