@@ -54,7 +54,7 @@ def page(site: Site) -> str:
         '<section id="lineage"><h2>Lineage</h2><p>What each model and segment reads, as the transform '
         'builds them (raw schemas on the left). Click a box to see it.</p>',
         f'<div class="scroll">{lineage_svg(site.edges, href)}</div></section>',
-        '<section id="segments"><h2>Segments</h2>',
+        '<section id="segments"><h2>Segments</h2>', last_push(site),
         *(segment_article(s, models) for s in site.segments),
         '</section>', '<section id="models"><h2>Models</h2>',
         *(model_article(m, models, readers.get(m.model.name, [])) for m in site.models),
@@ -118,6 +118,15 @@ def text(value: object) -> str:
     return escape(", ".join(map(str, value)) if isinstance(value, list) else str(value))
 
 
+def last_push(site: Site) -> str:
+    push = site.last_push
+    if not push:
+        return '<p class="empty">nothing pushed yet</p>'
+    return (f'<p id="last-push">Latest push run: {escape(str(push["status"]))}, finished '
+            f'{when(push["finished_at"])}: +{push["added"] or 0:,} −{push["removed"] or 0:,}, '
+            f'{push["rejected"] or 0:,} rejected, {push["held"] or 0:,} held.</p>')
+
+
 def freshness(site: Site) -> str:
     if not site.freshness:
         return '<section id="freshness"><h2>Provider freshness</h2><p class="empty">no sync recorded yet</p></section>'
@@ -149,7 +158,7 @@ def segment_article(page: SegmentPage, models: set[str]) -> str:
         f'<p>Reads {links(page.reads, models)}. File <code>{escape(str(segment.path))}</code>.</p>',
         '<h4>Size over time</h4>', size_plot(segment.name, page.sizes),
         '<h4>Push targets and the latest push</h4>',
-        '<table><thead><tr><th>provider</th><th>target</th><th>latest push</th><th>drift</th></tr></thead>'
+        '<table><thead><tr><th>provider</th><th>target</th><th>latest push that changed it</th><th>drift</th></tr></thead>'
         f'<tbody>{"".join(rows) or "<tr><td colspan=4>pushed nowhere</td></tr>"}</tbody></table>',
         f'<details><summary>SQL</summary><pre><code>{escape(segment.sql)}</code></pre></details>',
         '</article>'])

@@ -53,6 +53,7 @@ class Site:
     segments: list[SegmentPage]
     edges: list[tuple[str, str]]  # (read, reader): raw schemas, models and `segment:<name>`
     freshness: list[dict[str, Any]] = field(default_factory=list)
+    last_push: dict[str, Any] | None = None  # the latest push run (ops.push_runs)
     built: bool = False  # the warehouse exists
 
 
@@ -75,7 +76,8 @@ def gather(warehouse: Path, root: Path) -> Site:
     return Site(
         warehouse=warehouse, models=pages,
         segments=[SegmentPage(s, reads[s.name], sizes.get(s.name, []), pushes.get(s.name, {})) for s in segments],
-        edges=lineage(models, reads), freshness=facts["freshness"], built=warehouse.exists())
+        edges=lineage(models, reads), freshness=facts["freshness"], last_push=facts["last_push"],
+        built=warehouse.exists())
 
 
 def declared_columns(model: Model) -> list[Column]:
@@ -94,7 +96,7 @@ def lineage(models: dict[str, Model], reads: dict[str, list[str]]) -> list[tuple
 
 
 def warehouse_facts(warehouse: Path) -> dict[str, Any]:
-    facts: dict[str, Any] = {"columns": {}, "sizes": {}, "pushes": {}, "freshness": []}
+    facts: dict[str, Any] = {"columns": {}, "sizes": {}, "pushes": {}, "freshness": [], "last_push": None}
     if not warehouse.exists():
         return facts
     # Confined, as the segment commands: reading a view a model file wrote runs its SQL.
@@ -107,7 +109,8 @@ def warehouse_facts(warehouse: Path) -> dict[str, Any]:
         if "ops.push_log" in existing:
             for row in records(con, sql("last_pushes")):
                 facts["pushes"].setdefault(row["segment"], {})[row["provider"]] = row
-    facts["freshness"] = read_status(warehouse).freshness
+    status = read_status(warehouse)
+    facts["freshness"], facts["last_push"] = status.freshness, status.last_push
     return facts
 
 

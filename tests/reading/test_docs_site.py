@@ -93,6 +93,7 @@ def test_crmsync_docs_writes_the_site_of_the_warehouse(looped: Path, tmp_path: P
     assert {p.name for p in (tmp_path / "site").iterdir()} == {"index.html", "docs.css", "docs.js"}
     assert 'id="model-crm.people"' in index and 'id="segment-multi_provider"' in index
     assert "The person: stable while" in index  # a column's description, from the warehouse's comment
+    assert "Latest push run: ok" in index
     assert "http" not in index.replace("http://www.w3.org/2000/svg", "")  # nothing fetched from elsewhere
 
 
