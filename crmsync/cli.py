@@ -253,6 +253,8 @@ def segments_show(
 
     if limit < 0:
         raise UserError("--limit must be 0 or more")
+    if json_output and csv_output:
+        raise UserError("segments show: --json or --csv, not both")
     columns, rows, total = segment_members(warehouse, transforms or DEFAULT_ROOT, name, limit)
     if json_output:
         print_json(members_document(name, columns, rows, total))
