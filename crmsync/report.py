@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 stderr = Console(stderr=True)
 stdout = Console()
+# A provider's or run's status as shown; any other is red.
+STATUS_COLOURS = {"ok": "green", "partial": "yellow", "skipped": "yellow"}
 
 
 @contextmanager
@@ -52,8 +54,9 @@ def sync_summary(results: dict[str, ProviderResult], warehouse: Path) -> None:
                             ("deleted", "right"), ("problems", "right")):
         table.add_column(column, justify=justify)
     for provider, result in results.items():
-        status = (f"{provider}\n[green]ok[/] {result.seconds:.1f}s, {result.requests:,} requests"
-                  if result.status == "ok" else f"{provider}\n[red]failed[/]")
+        status = (f"{provider}\n[{STATUS_COLOURS.get(result.status, 'red')}]{result.status}[/] "
+                  f"{result.seconds:.1f}s, {result.requests:,} requests"
+                  if result.status != "failed" else f"{provider}\n[red]failed[/]")
         names = sorted(set(result.rows) | set(result.deleted) | set(result.problems)) or ["-"]
         for position, name in enumerate(names):
             problems = sum(result.problems.get(name, {}).values())
@@ -202,7 +205,7 @@ def run_report(summary: dict, warehouse: Path) -> None:
             if summary[step]["status"] != "ok":
                 stdout.print(f"{step}: {summary[step]['status']} ({summary[step]['reason']})", soft_wrap=True,
                              highlight=False, markup=False)
-    colour = {"ok": "green", "partial": "yellow", "skipped": "yellow"}.get(summary.get("state"), "red")
+    colour = STATUS_COLOURS.get(summary.get("state"), "red")
     reason = f": {summary['reason']}" if summary.get("reason") else ""
     stdout.print(Text.assemble((str(summary.get("state")), colour), reason), soft_wrap=True)
 
@@ -213,7 +216,7 @@ def _run_sync_table(summary: dict, warehouse: Path) -> None:
         table.add_column(column, justify=justify)
     for provider, result in summary["providers"].items():
         names = sorted(set(result["rows"]) | set(result["deleted"]) | set(result["read"])) or ["-"]
-        status = f"{provider}\n[green]ok[/]" if result["status"] == "ok" else f"{provider}\n[red]failed[/]"
+        status = f"{provider}\n[{STATUS_COLOURS.get(result['status'], 'red')}]{result['status']}[/]"
         for position, name in enumerate(names):
             table.add_row(status if position == 0 else "", name, f"{result['rows'].get(name, 0):,}",
                           f"{result['deleted'].get(name, 0):,}", end_section=position == len(names) - 1)
@@ -249,7 +252,7 @@ def status_report(status: Status) -> None:
          "last run": f"ok +{r['last_loaded'] or 0:,}" if r["last_status"] == "ok" else r["last_status"],
          "rows now": status.raw_rows.get(f"raw_{r['provider']}.{r['table']}", "")} for r in status.freshness],
         ["table", "fresh at", "last run", "rows now"])
-    _records_table("providers failing now", status.failing_providers, ["provider", "at", "error"])
+    _records_table("providers failing now", status.failing_providers, ["provider", "tables", "at", "error"])
     _records_table("segments", status.segments, ["segment", "size", "entered", "left", "built_at"])
     _records_table("held and rejected in the last push", status.held_rejected,
                    ["segment", "provider", "status", "members", "example_error"])

@@ -78,8 +78,11 @@ def sync_all(providers: list[str], warehouse: Path, settings: FlowSettings,
 
 
 def transform_step(summary: RunSummary, warehouse: Path, root: Path, settings: FlowSettings) -> None:
-    failed = [p for p, r in summary.providers.items() if r.status != "ok"]
-    if failed and (len(failed) == len(summary.providers) or not settings.transform_on_partial_sync):
+    # A provider whose optional resource failed (partial) loaded its contacts and the rest:
+    # the model builds on it, that resource's tables as of their last good run.
+    failed = [p for p, r in summary.providers.items() if r.status == "failed"]
+    nothing_synced = all(r.status == "failed" for r in summary.providers.values())
+    if failed and (nothing_synced or not settings.transform_on_partial_sync):
         summary.transform = StepOutcome("skipped", f"sync failed for {', '.join(failed)}"
                                         + ("" if settings.transform_on_partial_sync
                                            else " (flow.transform_on_partial_sync is off)"))

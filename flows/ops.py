@@ -30,10 +30,11 @@ def sync_run_rows(summary: RunSummary) -> list[tuple[Any, ...]]:
     totals = summary.push_totals() if summary.pushes else None
     rows = [row("run", None, None, summary.state, summary.reason, push=totals)]
     for provider, result in summary.providers.items():
-        # Every table read counts as fresh, changed or not; a failed provider with nothing
-        # read still gets a row, so its failure shows.
-        for table in sorted(set(result.rows) | set(result.deleted) | set(result.read)) or [None]:
-            rows.append(row("table", provider, table, result.status, result.error,
+        # Every table read counts as fresh, changed or not, unless its resource failed; a
+        # failed provider with nothing read still gets a row, so its failure shows.
+        for table in result.tables() or [None]:
+            status, error = result.table_status(table) if table else (result.status, result.error)
+            rows.append(row("table", provider, table, status, error,
                             result.rows.get(table, 0) if table else 0, result.deleted.get(table, 0) if table else 0))
     for segment, figures in summary.segments.items():
         rows.append(row("segment", None, segment, "ok", size=figures["size"], entered=figures["entered"],

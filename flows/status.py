@@ -22,7 +22,7 @@ class Status:
     last_runs: list[dict[str, Any]] = field(default_factory=list)  # per flow
     last_push: dict[str, Any] | None = None
     freshness: list[dict[str, Any]] = field(default_factory=list)  # per provider table
-    failing_providers: list[dict[str, Any]] = field(default_factory=list)
+    failing_providers: list[dict[str, Any]] = field(default_factory=list)  # provider, tables, error
     raw_rows: dict[str, int] = field(default_factory=dict)  # "raw_x.table" -> live rows now
     segments: list[dict[str, Any]] = field(default_factory=list)
     held_rejected: list[dict[str, Any]] = field(default_factory=list)

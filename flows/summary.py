@@ -10,8 +10,8 @@ from typing import Any
 from crmsync.flows.retry import named
 from crmsync.pipelines.sync import ProviderResult
 
-# A run's state: ok; partial (a provider failed, the rest went on); failed (transform or push
-# failed, or nothing synced); skipped (another run held the warehouse).
+# A run's state: ok; partial (a provider or a resource failed, the rest went on); failed
+# (transform or push failed, or nothing synced); skipped (another run held the warehouse).
 OK, PARTIAL, FAILED, SKIPPED = "ok", "partial", "failed", "skipped"
 
 
@@ -65,26 +65,27 @@ def push_figures(push_result: Any) -> dict[str, dict[str, dict[str, int]]]:
 
 def run_state(summary: RunSummary) -> tuple[str, str | None]:
     """The run's overall state and its first reason, from its steps."""
-    failed = {p: r for p, r in summary.providers.items() if r.status != "ok"}
+    not_ok = {p: r for p, r in summary.providers.items() if r.status != "ok"}
     if summary.transform.status == "failed":
         return FAILED, f"transform: {summary.transform.reason}"
     if summary.push.status == "failed":
         return FAILED, f"push: {summary.push.reason}"
-    if failed and len(failed) == len(summary.providers):
+    if not_ok and all(r.status == "failed" for r in summary.providers.values()):
         return FAILED, "every provider failed"
-    if failed:
-        return PARTIAL, "; ".join(named(p, r.error) for p, r in failed.items())
+    if not_ok:
+        return PARTIAL, "; ".join(named(p, r.error) for p, r in not_ok.items())
     return OK, None
 
 
 def table_rows(summary: RunSummary) -> list[dict[str, Any]]:
-    """The artifact's rows: one per provider table, segment and push target, same columns."""
+    """The artifact's rows: one per provider table (a table whose resource failed says why),
+    segment and push target, same columns."""
     rows: list[dict[str, Any]] = []
     for provider, result in summary.providers.items():
-        tables = sorted(set(result.rows) | set(result.deleted) | set(result.read)) or ["-"]
-        for table in tables:
-            rows.append(_row("sync", provider, table, result.status, loaded=result.rows.get(table, 0),
-                             deleted=result.deleted.get(table, 0), note=result.error or ""))
+        for table in result.tables() or ["-"]:
+            status, error = result.table_status(table) if table != "-" else (result.status, result.error)
+            rows.append(_row("sync", provider, table, status, loaded=result.rows.get(table, 0),
+                             deleted=result.deleted.get(table, 0), note=error or ""))
     for segment, figures in summary.segments.items():
         rows.append(_row("segment", "", segment, "ok", size=figures["size"],
                          change=f"{figures['change']:+d} (+{figures['entered']} -{figures['left']})"))

@@ -55,6 +55,9 @@ class Provider:
     settings: tuple[Setting, ...]
     # (resolved settings, the run) -> the dlt source of one sync run
     build_source: Callable[[dict[str, Any], Any], Any]
+    # Its resources that cannot be switched off (`sources.<name>.skip_resources`): the
+    # contacts, and what they are found through. A failure of one fails the whole sync.
+    required: tuple[str, ...] = ("contacts",)
     # (resolved settings, the run) -> a PushClient (crmsync.kernel.push); None: no push
     push_client: Callable[[dict[str, Any], Any], Any] | None = None
     push: PushRule | None = None

@@ -45,6 +45,9 @@ class Outcome:
     contact_id: str | None  # the provider contact the membership is on (created if needed)
     record_id: str | None  # what must be kept to undo it (Waabot: the created record's _id)
     error: str | None  # why it was rejected
+    # The provider record holding the membership was created by this add (a DM Champ contact
+    # for a person DM Champ did not have, a Waabot group record): crmsync's, not the person's.
+    created: bool = False
 
 
 class PushClient(Protocol):

@@ -469,6 +469,7 @@ def record(job: Job, batch: list[Change], outcomes: list[Outcome], outcome: Targ
     for item in outcomes:
         answered.setdefault(item.person_id, []).append(item)
     added: dict[str, tuple[str, str | None, str | None]] = {}  # membership -> its row; the last answer wins
+    created: list[tuple[str, str]] = []  # (person_id, record id) of the records the adds created
     removed: list[tuple[str, str | None]] = []
     logged: list[LogRow] = []
     for change in batch:
@@ -481,6 +482,8 @@ def record(job: Job, batch: list[Change], outcomes: list[Outcome], outcome: Targ
         if ok and change.operation != "remove":
             key = item.record_id or contact_id or f"person:{member.person_id}"
             added[key] = (member.person_id, contact_id, item.record_id)
+            if item.created and contact_id:
+                created.append((member.person_id, contact_id))
         elif ok:
             removed.append((job.target_id, change.membership))
         logged.append((member.person_id, contact_id, change.operation, "ok" if ok else "rejected",
@@ -489,6 +492,9 @@ def record(job: Job, batch: list[Change], outcomes: list[Outcome], outcome: Targ
     at = now()
     with transaction(job.con):
         keep(job, [(key, *row) for key, row in added.items()], at)
+        with registered(job.con, "_push_created", ("person_id", "contact_id"), created):
+            execute(job.con, "created_records_add", provider=job.provider, segment=job.segment,
+                    run_id=job.run_id, at=at)
         forget(job, removed)
         log(job, logged, at)
         answered_adds = [(change.member.person_id,) for change in batch if change.operation != "remove"]

@@ -2,7 +2,8 @@
 
 Each provider has its own pipeline (name `crmsync_<provider>`, dataset `raw_<provider>`)
 and working directory beside the warehouse, so incremental state never mixes. A provider
-that fails is reported and the others still run.
+that fails is reported and the others still run; within a provider, a resource that fails
+alone (sources/common/run.py) is reported and the provider's other resources still load.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from crmsync.sources import registry
 from crmsync.sources.common.config import provider_settings
 from crmsync.sources.common.http import RequestFailed, is_transient
 from crmsync.sources.common.run import SyncRun
+from crmsync.sources.common.selection import SKIP_RESOURCES, without_skipped
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
@@ -37,8 +39,10 @@ Progress = Callable[[str, str, int], None]  # (provider, table, rows read so far
 
 @dataclass
 class ProviderResult:
-    status: str = "ok"  # "ok" or "failed"
-    error: str | None = None
+    # "ok"; "partial": resources failed alone (`failed_resources`), the others loaded;
+    # "failed": nothing of this run loaded
+    status: str = "ok"
+    error: str | None = None  # one line; for "partial", every failed resource's
     transient: bool = False  # failed in a way a later attempt may not meet (flows retry it)
     rows: dict[str, int] = field(default_factory=dict)  # rows loaded this run, per table
     read: dict[str, int] = field(default_factory=dict)  # rows the API answered, per table
@@ -47,9 +51,23 @@ class ProviderResult:
     requests: int = 0
     retries: int = 0
     seconds: float = 0.0
+    failed_resources: dict[str, str] = field(default_factory=dict)  # resource -> why (one line)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def tables(self) -> list[str]:
+        """Every table this run loaded, read, marked, or whose resource failed (a resource
+        loads the table of its name)."""
+        return sorted(set(self.rows) | set(self.deleted) | set(self.read) | set(self.failed_resources))
+
+    def table_status(self, table: str) -> tuple[str, str | None]:
+        """(status, error) of one table: the provider's when it failed, else its resource's."""
+        if self.status == "failed":
+            return "failed", self.error
+        if table in self.failed_resources:
+            return "failed", self.failed_resources[table]
+        return "ok", None
 
 
 def pipelines_dir(warehouse: Path) -> Path:
@@ -80,7 +98,9 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
     try:
         with warehouse_session(warehouse):  # see sources/common/warehouse.py
             settings = provider_settings(provider, full_scan)
-            source = registry.provider(provider).build_source(settings, run)
+            described = registry.provider(provider)
+            source = without_skipped(described, described.build_source(settings, run),
+                                     settings.get(SKIP_RESOURCES.key, []))
             pipeline = dlt.pipeline(
                 pipeline_name=f"crmsync_{provider}",
                 destination=warehouse_destination(warehouse),
@@ -101,12 +121,23 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
         result.status, result.error, result.transient = "failed", _describe(cause), is_transient(cause)
     finally:
         run.close()
+    resources_failed(result, provider, run.failed)
     result.problems = run.problems()
     result.read = {table: shape.rows_read for table, shape in run.shapes.items()}
     counts = run.requests()
     result.requests, result.retries = counts["requests"], counts["retries"]
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def resources_failed(result: ProviderResult, provider: str, failed: dict[str, Exception]) -> None:
+    """Record the resources that failed alone; a run that otherwise succeeded is partial,
+    worth retrying when one of them may heal."""
+    result.failed_resources = {name: _describe(error) for name, error in sorted(failed.items())}
+    if failed and result.status == "ok":
+        result.status, result.transient = "partial", any(is_transient(e) for e in failed.values())
+        result.error = f"{provider}: " + "; ".join(
+            f"{name} failed: {error.removeprefix(f'{provider}: ')}" for name, error in result.failed_resources.items())
 
 
 def load_one_file_at_a_time() -> None:

@@ -109,12 +109,13 @@ class Table:
         self._cache.pop("updated", None)
         self._cache.pop("changed", None)
 
-    def create(self, build: Callable[[int], Record], created_ms: int) -> int:
-        """Append a record built by `build(k)` for its new k."""
+    def create(self, build: Callable[[int], Record], created_ms: int, updated_ms: int | None = None) -> int:
+        """Append a record built by `build(k)` for its new k, last updated at its creation
+        unless `updated_ms` says otherwise (never within the generated history)."""
         k = self.n_base + self._n_created
         self._n_created += 1
         self._created_ms[k] = created_ms
-        self._updated_ms[k] = created_ms
+        self._updated_ms[k] = created_ms if updated_ms is None else updated_ms
         self._changed[k] = build(k)
         self._cache.clear()
         return k

@@ -15,7 +15,9 @@ Any other folder of .sql files (such as the old `core/`) is refused, naming the 
 A model's leading `--` lines are its header (`-- materialized: table|view`, default view);
 its data tests and, for staging models, its columns are declared in the `<name>.toml` beside
 it. Dependencies are read from the SQL with sqlglot: a table reference that names another
-model's relation is a dependency, a `raw_*` one is a source.
+model's relation is a dependency; a table of a `raw_*` schema (what the syncs load) or of
+`ops` (crmsync's own records, such as what its push created) is a source, which a model can
+be built empty without when its [columns] say the shape.
 
 Relation patterns. A quoted table name holding `*`, such as `staging."*_contacts"`, stands
 for the UNION ALL BY NAME of every model of that schema whose table name matches the glob
@@ -95,7 +97,7 @@ class Model:
     tests: tuple[DataTest, ...] = ()
     columns: dict[str, str] = field(default_factory=dict)  # staging: column -> DuckDB type
     depends_on: frozenset[str] = frozenset()  # other models' relations
-    sources: frozenset[str] = frozenset()  # raw_* tables read
+    sources: frozenset[str] = frozenset()  # raw_* and ops.* tables read
     description: str = ""  # the relation's comment in the warehouse
     descriptions: dict[str, str] = field(default_factory=dict)  # column -> its comment
 
@@ -225,9 +227,14 @@ def load_model(name: str, path: Path, model_names: set[str]) -> Model:
         tests=parse_tests(path.with_suffix(".toml"), declaration.get("tests", {})),
         columns=parse_columns(path.with_suffix(".toml"), declaration.get("columns", {})),
         depends_on=frozenset(t for t in {*tables, *matched} if t in model_names and t != name),
-        sources=frozenset(t for t in tables if t.startswith("raw_")),
+        sources=frozenset(t for t in tables if is_source(t)),
         description=description, descriptions=descriptions,
     )
+
+
+def is_source(table: str) -> bool:
+    """A table the project reads but never builds: raw_* (the syncs') or ops.* (crmsync's)."""
+    return table.startswith("raw_") or table.startswith("ops.")
 
 
 def relation_patterns(statement: exp.Expression) -> set[tuple[str, str]]:

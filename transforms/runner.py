@@ -222,8 +222,8 @@ def scheduled_tests(models: list[Model]) -> dict[int, list[tuple[Model, DataTest
 
 
 def missing_sources(model: Model, existing: dict[str, str]) -> list[str]:
-    """The raw tables `model` reads that the warehouse lacks (their provider never synced).
-    With [columns] the model is built empty; without, nothing says what shape it would have."""
+    """The source tables `model` reads that the warehouse lacks (their provider never synced,
+    or no push ran yet). With [columns] the model is built empty; without, nothing says what shape it would have."""
     missing = sorted(s for s in model.sources if s not in existing)
     if missing and not model.columns:
         raise UserError(f"{model.path}: reads {', '.join(missing)}, which does not exist, and "

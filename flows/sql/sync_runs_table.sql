@@ -1,6 +1,7 @@
 -- One row per figure of a flow run, so an analyst can ask freshness and history in SQL:
 --   kind 'run'     the run itself (provider/name empty; status = the run's state)
---   kind 'table'   rows loaded and marked deleted in one provider table (status = the provider's)
+--   kind 'table'   rows loaded and marked deleted in one provider table (status: failed when
+--                  the provider failed or the table's resource failed alone, with its error)
 --   kind 'segment' a segment's size and change
 --   kind 'push'    one segment's push to one provider: added, removed, rejected, held
 -- Freshness of a table = max(finished_at) of its kind 'table' rows with status 'ok'.

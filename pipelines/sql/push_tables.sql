@@ -28,6 +28,18 @@ CREATE TABLE IF NOT EXISTS ops.push_log (
 -- after the provider made a membership but before its state row was written leaves the
 -- member here, so the next push knows that membership is crmsync's, not made by hand, and
 -- adds it again (adds are idempotent) instead of leaving it out. Cleared as outcomes arrive.
+-- Provenance: the provider records the push itself created (a DM Champ contact for a person
+-- DM Champ did not have, a Waabot group record), one row per record, never deleted. The next
+-- sync reads them back like any record; the transforms mark them (crm.contacts
+-- .created_by_crmsync) and do not count them as the person being in that provider.
+CREATE TABLE IF NOT EXISTS ops.created_records (
+    provider VARCHAR NOT NULL,
+    contact_id VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    segment VARCHAR NOT NULL,
+    run_id VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ops.push_intents (
     provider VARCHAR NOT NULL,
     segment VARCHAR NOT NULL,
@@ -65,6 +77,13 @@ COMMENT ON COLUMN ops.push_log.operation IS 'add | restore (drift put back) | re
 COMMENT ON COLUMN ops.push_log.status IS 'ok | rejected | held (mass-removal guard) | gone (contact deleted) | lost (drift) | reported (drift, push.on_drift = report).';
 COMMENT ON COLUMN ops.push_log.error IS 'Why the provider rejected it (scrubbed of secrets); NULL otherwise.';
 COMMENT ON COLUMN ops.push_log."at" IS 'When.';
+COMMENT ON TABLE ops.created_records IS 'Provenance: the provider records a push itself created (a DM Champ contact for a person DM Champ did not have, a Waabot group record), one row per record, never deleted.';
+COMMENT ON COLUMN ops.created_records.provider IS 'The provider the record was created in.';
+COMMENT ON COLUMN ops.created_records.contact_id IS 'The record''s id as the provider''s staging contacts know it.';
+COMMENT ON COLUMN ops.created_records.person_id IS 'Who it was made for (crm.people).';
+COMMENT ON COLUMN ops.created_records.segment IS 'The segment whose push created it.';
+COMMENT ON COLUMN ops.created_records.run_id IS 'The push run (ops.push_runs).';
+COMMENT ON COLUMN ops.created_records.created_at IS 'When the provider confirmed it.';
 COMMENT ON TABLE ops.push_intents IS 'Adds about to be sent (write-ahead): a push killed midway leaves them, so the next push knows those memberships are crmsync''s.';
 COMMENT ON COLUMN ops.push_intents.provider IS 'The provider.';
 COMMENT ON COLUMN ops.push_intents.segment IS 'The segment.';

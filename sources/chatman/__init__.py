@@ -1,10 +1,13 @@
 """Chatman: contacts and triggered events through server-side time windows, campaign
 events for configured campaigns, segments and their members, journeys and custom event types.
 
-Contacts: `mode=modified` from the cursor minus a lag (late writes), so a run with no change
-asks for almost nothing; the first run, and one every `full_scan_hours`, is a `mode=all` scan
-that also marks the contacts that disappeared as deleted. Campaign events have no time filter: each run scans
-the configured campaigns and keeps what is new.
+Contacts: `mode=modified` from the modified_at cursor and `mode=new` from the created_at
+cursor, each minus a lag (late writes), so a run with no change asks for almost nothing and a
+new contact whose modified_at is older than the modified window still comes; the first run,
+and one every `full_scan_hours`, is a `mode=all` scan that also marks the contacts that
+disappeared as deleted and loads every contact the warehouse lacks, whatever its timestamps.
+Campaign events have no time filter: each run scans the configured campaigns and keeps what is
+new.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from crmsync.kernel.provider import Provider, PushRule
 from crmsync.sources.chatman.helpers import (
     CAMPAIGN_EVENT_COLUMNS,
@@ -27,7 +31,7 @@ from crmsync.sources.chatman.helpers import (
     TRIGGERED_EVENT_COLUMNS,
     iso,
 )
-from crmsync.sources.common.cursor import Cursor
+from crmsync.sources.common.cursor import Cursor, Watched
 from crmsync.sources.common.http import ApiClient, Bounds
 from crmsync.sources.common.paging import cursor_pages
 from crmsync.sources.common.resources import ROWS_PER_ITEM, tables
@@ -62,28 +66,46 @@ def chatman_source(
     listing = {"limit": page_size}
     shape, scans = run.shape, run.scans
 
+    def since(mode: str, cursor: Cursor) -> Iterable[list]:
+        """The contacts of a `mode` window from the cursor's start (all of them before any)."""
+        start = {"start_time": iso(cursor.start)} if cursor.start else {}
+        return cursor_pages(api, "/contacts/", {**listing, "mode": mode, **start})
+
     @dlt.resource(name="contacts", primary_key="user_id", write_disposition="merge", parallelized=True)
     def contacts() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
         now = datetime.now(timezone.utc)
         last_full = state.get("last_full_scan")
-        if last_full is None or now - datetime.fromisoformat(last_full) >= timedelta(hours=full_scan_hours):
-            cursor = Cursor(state.setdefault("modified", {}), "user_id", "modified_at", lag)
+        modified = Cursor(state.setdefault("modified", {}), "user_id", "modified_at", lag)
+        # Where mode=new windows start; a state without it (before mode=new was read) scans.
+        fresh = "created" not in state
+        created = Cursor(state.setdefault("created", {}), "user_id", "created_at", lag)
+        contact_shape = shape("contacts", CONTACT_COLUMNS)
+        if fresh or last_full is None or \
+                now - datetime.fromisoformat(last_full) >= timedelta(hours=full_scan_hours):
             pages = cursor_pages(api, "/contacts/", {**listing, "mode": "all"})
-            yield from tables(pages, shape("contacts", CONTACT_COLUMNS), "user_id", cursor=cursor,
+            yield from tables(pages, contact_shape, "user_id", cursor=Watched(modified, created),
                               scan=scans.start("contacts", "user_id"), deletable=True,
                               batch_rows=ROWS_PER_ITEM)
             state["last_full_scan"] = now.isoformat()
             return
-        # A new contact's modified_at is its created_at (assumed), so `modified` sees it too.
-        cursor = Cursor(state.setdefault("modified", {}), "user_id", "modified_at", lag)
-        pages = cursor_pages(api, "/contacts/", {**listing, "mode": "modified",
-                                                 "start_time": iso(cursor.start)})
-        yield from tables(pages, shape("contacts", CONTACT_COLUMNS), "user_id", cursor=cursor,
-                          deletable=True, batch_rows=ROWS_PER_ITEM)
+        loaded: list[pa.ChunkedArray] = []
+        for table in tables(since("modified", modified), contact_shape, "user_id", cursor=modified,
+                            deletable=True, batch_rows=ROWS_PER_ITEM):
+            loaded.append(table.column("user_id"))
+            yield table
+        # The contract leaves a new contact's modified_at open: it may be older than the
+        # modified window (an import keeping its own), so the new contacts are read too.
+        seen = pa.chunked_array([c for ids in loaded for c in ids.chunks], pa.string()).combine_chunks()
+        for table in tables(since("new", created), contact_shape, "user_id", cursor=created,
+                            deletable=True, batch_rows=ROWS_PER_ITEM):
+            table = table.filter(pc.invert(pc.is_in(table.column("user_id"), value_set=seen)))
+            if table.num_rows:  # not the ones the modified window brought already
+                yield table
 
     @dlt.resource(name="triggered_events", primary_key="event_id", write_disposition="merge",
                   parallelized=True)
+    @run.fails_alone("triggered_events")
     def triggered_events() -> Iterator[pa.Table]:
         cursor = Cursor(dlt.current.resource_state(), "event_id", "triggered_at", lag)
         window = {**listing, "start_time": iso(cursor.start)} if cursor.start else dict(listing)
@@ -93,6 +115,7 @@ def chatman_source(
 
     @dlt.resource(name="campaign_events", primary_key="event_id", write_disposition="merge",
                   parallelized=True)
+    @run.fails_alone("campaign_events")
     def campaign_events() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
         for campaign_id in campaign_ids:
@@ -103,8 +126,9 @@ def chatman_source(
 
     def snapshot(name: str, key: str, columns: tuple, pages: Callable[[], Iterable[list]]) -> DltResource:
         """Small listings with no timestamp to follow: read whole each run, load what changed,
-        mark what vanished."""
+        mark what vanished. Each fails alone: the contacts need none of them."""
 
+        @run.fails_alone(name)
         def rows() -> Iterator[pa.Table]:
             fingerprints = dlt.current.resource_state().setdefault("fingerprints", {})
             yield from tables(pages(), shape(name, columns), key, scan=scans.start(name, key),
@@ -115,9 +139,10 @@ def chatman_source(
     listed: list[list] = []
 
     def segment_pages() -> list[list]:
-        """The segments, listed once a run for both resources that read them (a few pages)."""
+        """The segments, listed once a run for both resources that read them (a few pages);
+        kept only once the listing is whole (a partial one would mark members deleted)."""
         if not listed:
-            listed.extend(cursor_pages(api, "/segments/", listing))
+            listed.extend(list(cursor_pages(api, "/segments/", listing)))
         return listed
 
     def segment_members() -> Iterable[list]:

@@ -2,6 +2,7 @@
 
 from crmsync.kernel.provider import Setting
 from crmsync.sources.common.http import LISTING_SETTINGS
+from crmsync.sources.common.selection import SKIP_RESOURCES
 
 SETTINGS = (
     Setting("base_url"),  # https://<account-host>/v1/public-apis
@@ -15,4 +16,5 @@ SETTINGS = (
     Setting("push_batch_size", default=1000),
     Setting("push_concurrency", default=2),  # push calls in flight, within the rate budget
     *LISTING_SETTINGS,
+    SKIP_RESOURCES,
 )

@@ -15,6 +15,9 @@ What is read (dataset raw_chatrace):
   (epoch seconds; 0, "never", becomes null) and `subscribed_date` as timestamps.
 - `orders` (key `order_id`, with `contact_id`): amounts in cents as the API gives them,
   `line_items` as JSON text; the contact the API embeds is left out (it is in `contacts`).
+- `order_statuses` (key `status`): not read from Chatrace, the settings `order_statuses`
+  (code -> name) and `final_order_statuses`, so that the transforms name orders and tell the
+  final ones as configured. Loaded like the small listings: only what changed.
 
 How contacts and orders are reached: there is no listing of either. A run reaches the
 contacts of every opportunity (`contact_id`), the contacts found by GET
@@ -35,10 +38,11 @@ could give them back.
 
 How it is incremental: opportunities have no time filter, so each run reads every page
 (cost: opportunities / page_size requests) and a client-side cursor on `updated_at` loads
-only the new and changed ones; its window reaches back `lag_seconds` plus the duration of the
-previous scan. The complete scan marks the opportunities it did not see as deleted, and their
-comments with them. Comments: adding one does not move the opportunity's `updated_at`, so a
-run reads the comments of the opportunities that are new or changed (their own cursor), and
+only the new and changed ones (and those the warehouse lacks or holds as deleted); its window
+reaches back `lag_seconds` plus the duration of the previous scan. The complete scan marks the
+opportunities it did not see as deleted, and their comments with them. Comments: adding one
+does not move the opportunity's `updated_at`, so a run reads the comments of the opportunities
+that are new, changed or lacking (their own cursor), and
 every `comments_full_refresh_hours` (and on the first run) the comments of every
 opportunity, which also marks single deleted comments. A new comment on an unchanged
 opportunity therefore arrives within `comments_full_refresh_hours`. Only comments not
@@ -76,6 +80,7 @@ from crmsync.sources.chatrace.helpers import (
     OPPORTUNITY_COLUMNS,
     OPPORTUNITY_STAMP_COLUMNS,
     ORDER_COLUMNS,
+    ORDER_STATUS_COLUMNS,
     PIPELINE_COLUMNS,
     PIPELINE_FIELD_COLUMNS,
     STAGE_COLUMNS,
@@ -91,6 +96,7 @@ from crmsync.sources.chatrace.helpers import (
     offset_pages,
     open_orders,
     order_record,
+    order_status_records,
     read_previous,
 )
 from crmsync.sources.common.cursor import Cursor, scan_cursor
@@ -99,7 +105,7 @@ from crmsync.sources.common.known_people import group_people, known_people
 from crmsync.sources.common.lookups import look_up_all
 from crmsync.sources.common.paging import Listing, get_each
 from crmsync.sources.common.records import Column, Shape
-from crmsync.sources.common.resources import require_keys, tables
+from crmsync.sources.common.resources import new_rows, require_keys, tables
 from crmsync.sources.common.run import SyncRun
 from crmsync.sources.common.scans import Scan
 from dlt.sources import DltResource, DltSource
@@ -114,14 +120,16 @@ class Options:
     lag_seconds: int
     comments_full_refresh: timedelta
     final_order_statuses: tuple[int, ...]
+    order_statuses: tuple[dict[str, Any], ...]  # the `order_statuses` table's records
 
 
 def build_source(settings: dict[str, Any], run: SyncRun) -> DltSource:
     api = api_client(settings, run)
+    final = tuple(int(s) for s in settings["final_order_statuses"])
     options = Options(max(1, settings["page_size"]), max(1, settings["concurrency"]),
                       settings["lag_seconds"],
-                      timedelta(hours=settings["comments_full_refresh_hours"]),
-                      tuple(int(s) for s in settings["final_order_statuses"]))
+                      timedelta(hours=settings["comments_full_refresh_hours"]), final,
+                      tuple(order_status_records(settings["order_statuses"], final)))
     reach = Reach(api, run, options, settings["default_region"] or None,
                   timedelta(hours=settings["recheck_missing_hours"]))
     return chatrace_source(reach)
@@ -133,15 +141,6 @@ def api_client(settings: dict[str, Any], run: SyncRun) -> ApiClient:
         "chatrace", settings["base_url"], auth_setting="access_token",
         headers={"X-ACCESS-TOKEN": settings["access_token"]},
         per_second=settings["requests_per_second"], bounds=Bounds.of(settings)))
-
-
-@dataclass
-class OpportunityRead:
-    """What the opportunities transformer keeps from its first page to ScanEnd (dlt calls a
-    transformer once per item)."""
-
-    cursor: Cursor
-    scan: Scan
 
 
 @dataclass
@@ -173,7 +172,8 @@ class Reach:
     _open_orders: list[tuple[str, int]] | None = None
     refreshing: bool = False  # no state: the first run, or a full refresh
     found: dict[int, None] = field(default_factory=dict)  # contacts found by lookup this run
-    opportunity_read: OpportunityRead | None = None  # made on the listing's first item
+    opportunity_cursor: Cursor | None = None  # made on the listing's first item
+    _opportunity_scan: Scan | None = None
     comment_read: CommentRead | None = None  # made on the listing's first item
 
     def pipelines(self) -> list[dict[str, Any]]:
@@ -195,6 +195,13 @@ class Reach:
             self._previous = read_previous(self.run.warehouse, self.default_region)
             state["loaded"] = True
         return self._previous
+
+    def opportunity_scan(self) -> Scan:
+        """The opportunities' complete scan, started by whichever transformer asks first (the
+        comments ask it which opportunities the warehouse lacks)."""
+        if self._opportunity_scan is None:
+            self._opportunity_scan = self.run.scans.start("opportunities", "id")
+        return self._opportunity_scan
 
     def open_orders(self) -> list[tuple[str, int]]:
         """Orders to ask for by id: those not final; on a full refresh every one the old
@@ -260,14 +267,17 @@ def chatrace_source(reach: Reach) -> list[DltResource]:
         return dlt.transformer(transform, data_from=listing, name=name, primary_key=primary_key,
                                write_disposition="merge")(reach)
 
+    # Every resource but the contacts fails alone; the listing the contacts are reached
+    # through fails the run (a listing cut short would leave contacts unread).
+    alone = reach.run.fails_alone
     return [
-        *(dlt.resource(snapshot, name=snap.name, primary_key=snap.primary_key,
+        *(dlt.resource(alone(snap.name)(snapshot), name=snap.name, primary_key=snap.primary_key,
                        write_disposition="merge")(reach, snap) for snap in SNAPSHOTS),
         listing,
-        follow(opportunities, "opportunities", "id"),
-        follow(opportunity_comments, "opportunity_comments", "id"),
+        follow(alone("opportunities")(opportunities), "opportunities", "id"),
+        follow(alone("opportunity_comments")(opportunity_comments), "opportunity_comments", "id"),
         follow(contacts, "contacts", "id"),
-        follow(orders, "orders", "order_id"),
+        follow(alone("orders")(orders), "orders", "order_id"),
     ]
 
 
@@ -316,6 +326,10 @@ SNAPSHOTS = (
     Snapshot("tags", "id", TAG_COLUMNS, lambda reach: _account(reach, "/accounts/tags"), "id"),
     Snapshot("custom_fields", "id", CUSTOM_FIELD_COLUMNS,
              lambda reach: _account(reach, "/accounts/custom_fields"), "id"),
+    # Not read from Chatrace: the settings, loaded like a listing (a changed name loads, a
+    # status no longer configured is marked deleted).
+    Snapshot("order_statuses", "status", ORDER_STATUS_COLUMNS,
+             lambda reach: [list(reach.options.order_statuses)], "status"),
 )
 
 
@@ -339,12 +353,12 @@ def opportunity_listing(reach: Reach) -> Iterator[Page | ScanEnd]:
 
 def opportunities(item: Page | ScanEnd, reach: Reach) -> Iterator[pa.Table]:
     """A page's new and changed opportunities (the listing has no time filter: a client-side
-    cursor judges them); at ScanEnd the complete scan marks the unseen ones deleted."""
+    cursor judges them) and those the warehouse lacks; at ScanEnd the complete scan marks the
+    unseen ones deleted."""
     state = dlt.current.resource_state()
-    if reach.opportunity_read is None:
-        reach.opportunity_read = OpportunityRead(cursor=scan_cursor(state, reach.options.lag_seconds),
-                                                 scan=reach.run.scans.start("opportunities", "id"))
-    cursor, scan = reach.opportunity_read.cursor, reach.opportunity_read.scan
+    if reach.opportunity_cursor is None:  # dlt calls a transformer once per item
+        reach.opportunity_cursor = scan_cursor(state, reach.options.lag_seconds)
+    cursor, scan = reach.opportunity_cursor, reach.opportunity_scan()
     if isinstance(item, ScanEnd):
         cursor.commit()
         state["scan_seconds"] = item.seconds
@@ -353,14 +367,15 @@ def opportunities(item: Page | ScanEnd, reach: Reach) -> Iterator[pa.Table]:
     for table in tables([item.records], reach.run.shape("opportunities", OPPORTUNITY_COLUMNS), "id",
                         deletable=True):
         scan.saw(table.column("id"))
-        table = cursor.new_rows(table)
+        table = new_rows(table, "id", cursor, scan)
         if table.num_rows:
             yield table
 
 
 def opportunity_comments(item: Page | ScanEnd, reach: Reach) -> Iterator[pa.Table]:
-    """The comments not loaded yet of a page's new and changed opportunities, or of all its
-    opportunities on a full read (a new comment moves no `updated_at`)."""
+    """The comments not loaded yet of a page's new and changed opportunities (and those the
+    warehouse lacks), or of all its opportunities on a full read (a new comment moves no
+    `updated_at`)."""
     state = dlt.current.resource_state()
     if reach.comment_read is None:
         reach.comment_read = _start_comment_read(state, reach)
@@ -374,7 +389,7 @@ def opportunity_comments(item: Page | ScanEnd, reach: Reach) -> Iterator[pa.Tabl
             read.scan.saw(pa.array(item.opportunity_ids, pa.int64()))
         read.scan.finish()
         return
-    changed = read.cursor.new_rows(_stamps(item.records))
+    changed = new_rows(_stamps(item.records), "id", read.cursor, reach.opportunity_scan())
     chosen = [r for r in item.records if _is_int(r.get("id"))] if read.full else \
         [{"id": i, "pipeline_id": item.pipeline_id} for i in changed.column("id").to_pylist()]
     records = _comments_of(reach.api, chosen, reach.options.page_size, reach.options.concurrency)

@@ -112,7 +112,7 @@ ORDER_COLUMNS = (
     Column("order_id", pa.string()),
     Column("contact_id", pa.int64(), ("user_id",)),
     Column("page_id", pa.int64()),
-    Column("status", pa.int64()),  # 0 open cart, 6 awaiting payment, 7 paid, 10 delivered, 13 cancelled
+    Column("status", pa.int64()),  # a code: its name and finality are settings (ORDER_STATUS_COLUMNS)
     Column("currency", pa.string()),
     # Money in cents of `currency`, as the API gives it (the transforms convert).
     Column("total", pa.int64()),
@@ -124,6 +124,21 @@ ORDER_COLUMNS = (
     Column("created_at", pa.string(), time_format="sql"),
     Column("updated_at", pa.string(), time_format="sql"),
 )
+
+# The configured order statuses (`order_statuses`, `final_order_statuses`), loaded so the
+# transforms name orders as the settings do.
+ORDER_STATUS_COLUMNS = (
+    Column("status", pa.int64()),
+    Column("name", pa.string()),  # null: a final status with no name
+    Column("final", pa.bool_()),
+)
+
+
+def order_status_records(names: dict[str, str], final: Sequence[int]) -> list[dict[str, Any]]:
+    """One record per configured status code: its name and whether it is final."""
+    codes = sorted({int(code) for code in names} | {int(code) for code in final})
+    named = {int(code): name for code, name in names.items()}
+    return [{"status": code, "name": named.get(code), "final": code in final} for code in codes]
 
 
 # -- listings --------------------------------------------------------------------------------

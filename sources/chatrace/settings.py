@@ -2,6 +2,7 @@
 
 from crmsync.kernel.provider import Setting
 from crmsync.sources.common.http import LISTING_SETTINGS, LOOKUP_SETTINGS
+from crmsync.sources.common.selection import SKIP_RESOURCES
 
 SETTINGS = (
     Setting("base_url", default="https://api.chatrace.com"),
@@ -18,7 +19,11 @@ SETTINGS = (
     Setting("comments_full_refresh_hours", default=24.0),
     Setting("recheck_missing_hours", default=24.0),  # how often known people not found are asked again
     Setting("final_order_statuses", default=[10, 13]),  # orders in these statuses never change
+    # Order status codes -> the names crm.orders gives them (a code not named: "status_<code>").
+    Setting("order_statuses", default={"0": "cart", "6": "awaiting_payment", "7": "paid",
+                                       "10": "delivered", "13": "cancelled"}),
     Setting("push_concurrency", default=8),  # push calls in flight (one contact per call)
     *LISTING_SETTINGS,
+    SKIP_RESOURCES,
     *LOOKUP_SETTINGS,
 )

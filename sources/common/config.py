@@ -59,30 +59,49 @@ def require_http_url(provider: str, setting: Setting, value: Any) -> None:
     """A base URL that is not http(s)://host would only fail later, after every retry."""
     parts = urlsplit(str(value))
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _refused(provider, setting, f"is not an http(s) URL: {str(value)[:100]!r}")
+        raise refused(provider, setting, f"is not an http(s) URL: {str(value)[:100]!r}")
 
 
 def require_rate(provider: str, setting: Setting, value: Any) -> None:
     if value < 0:
-        raise _refused(provider, setting, f"must be 0 (no pacing) or a positive rate, not {value}")
+        raise refused(provider, setting, f"must be 0 (no pacing) or a positive rate, not {value}")
 
 
 def require_positive(provider: str, setting: Setting, value: Any) -> None:
     if value < 1:
-        raise _refused(provider, setting, f"must be at least 1, not {value}")
+        raise refused(provider, setting, f"must be at least 1, not {value}")
 
 
 def require_count(provider: str, setting: Setting, value: Any) -> None:
     if value < 0:
-        raise _refused(provider, setting, f"must be 0 or more, not {value}")
+        raise refused(provider, setting, f"must be 0 or more, not {value}")
 
 
 def require_share(provider: str, setting: Setting, value: Any) -> None:
     if not 0 <= value <= 1:
-        raise _refused(provider, setting, f"must be a share between 0 and 1, not {value}")
+        raise refused(provider, setting, f"must be a share between 0 and 1, not {value}")
 
 
-def _refused(provider: str, setting: Setting, why: str) -> ConfigError:
+def require_status_codes(provider: str, setting: Setting, value: Any) -> None:
+    """A list of integer codes (an order status nobody could name would never match)."""
+    if not isinstance(value, list) or not all(_is_code(code) for code in value):
+        raise refused(provider, setting, f"must be a list of integer status codes, not {str(value)[:100]!r}")
+
+
+def require_status_names(provider: str, setting: Setting, value: Any) -> None:
+    """A table of integer status codes to names: { 7 = "paid", ... }."""
+    if not isinstance(value, Mapping) or not all(
+            _is_code(code) and isinstance(name, str) and name.strip() for code, name in value.items()):
+        raise refused(provider, setting, 'must be a table of integer status codes to names, '
+                                          f'e.g. {{ 7 = "paid" }}, not {str(value)[:100]!r}')
+
+
+def _is_code(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) or \
+        isinstance(value, str) and value.strip().lstrip("-").isdigit()
+
+
+def refused(provider: str, setting: Setting, why: str) -> ConfigError:
     return ConfigError(f"{provider}: setting sources.{provider}.{setting.key} {why} "
                        f"(set in .dlt/config.toml or {setting.env_name(provider)})")
 
@@ -90,7 +109,8 @@ def _refused(provider: str, setting: Setting, why: str) -> ConfigError:
 # Values that resolve but would only fail later (after every retry), checked by their key.
 VALUE_CHECKS = {"base_url": require_http_url, "requests_per_second": require_rate,
                 "max_pages": require_positive, "max_records": require_positive,
-                "lookup_refused_share": require_share, "lookup_refused_min": require_count}
+                "lookup_refused_share": require_share, "lookup_refused_min": require_count,
+                "final_order_statuses": require_status_codes, "order_statuses": require_status_names}
 
 
 def provider_settings(provider: str, full_scan: bool = False) -> dict[str, Any]:

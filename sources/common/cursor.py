@@ -6,12 +6,15 @@ an earlier timestamp are caught) and drops every record it already loaded with t
 timestamp, so a run with no changes loads nothing, and a rerun after a crash loads only what
 did not land. What a run sees is judged against the cursor as the run found it (client-side
 scans are not ordered by the cursor column) and taken in by `commit` once the scan is done.
+
+A cursor only says what changed: a complete listing also loads what the warehouse lacks,
+whatever its timestamp (scans.Scan.lacked, resources.tables).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -45,7 +48,7 @@ class Cursor:
                 pairs = zip(table.column(self.key).to_pylist(), table.column(self.column).to_pylist())
                 seen = [self._recent.get(str(k)) == _iso(s) for k, s in pairs]
                 table = table.filter(pc.invert(pa.array(seen, pa.bool_())))
-        self._remember(table)
+        self.remember(table)
         return table
 
     def commit(self) -> None:
@@ -57,7 +60,8 @@ class Cursor:
         self.state["newest"] = _iso(self._seen_newest)
         self.state["recent"] = recent
 
-    def _remember(self, table: pa.Table) -> None:
+    def remember(self, table: pa.Table) -> None:
+        """Take these rows as loaded (or known): the next run starts after them."""
         if not table.num_rows:
             return
         newest = pc.max(table.column(self.column)).as_py()
@@ -74,6 +78,33 @@ class Cursor:
         if len(self._seen_recent) > self._prune_at:  # a long scan: forget what fell behind
             self._seen_recent = {k: v for k, v in self._seen_recent.items() if _parse(v) >= floor}
             self._prune_at = max(10_000, 2 * len(self._seen_recent))
+
+
+class NewRows(Protocol):
+    """What `resources.tables` asks of a cursor."""
+
+    def new_rows(self, table: pa.Table) -> pa.Table: ...
+
+    def commit(self) -> None: ...
+
+
+class Watched:
+    """A cursor that judges a listing, and cursors on other columns that watch it: they
+    learn how far the listing went without filtering it (Chatman's mode=all scan, judged on
+    modified_at, moves the created_at cursor its mode=new windows start from)."""
+
+    def __init__(self, judge: Cursor, *watching: Cursor) -> None:
+        self.judge = judge
+        self.watching = watching
+
+    def new_rows(self, table: pa.Table) -> pa.Table:
+        for cursor in self.watching:
+            cursor.remember(table)
+        return self.judge.new_rows(table)
+
+    def commit(self) -> None:
+        for cursor in (self.judge, *self.watching):
+            cursor.commit()
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -202,11 +202,14 @@ class ApiClient:
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                 json: Any = None, data: dict[str, Any] | None = None,
-                accept: tuple[int, ...] = (), once: bool = False) -> httpx.Response:
+                accept: tuple[int, ...] = (), once: bool = False,
+                on_lost: Callable[[], None] | None = None) -> httpx.Response:
         """Send with retries; answer any 2xx, or a status listed in `accept` (e.g. 404).
         `once`: a write that is not idempotent is sent at most once, because a lost answer
         (5xx, dropped connection) may hide a write that happened: the caller looks before
-        sending it again. RequestFailed then has no status."""
+        sending it again. RequestFailed then has no status. `on_lost` is called for each
+        attempt whose answer was lost after it was sent: a create retried after it answers
+        "already exists" when that attempt made it."""
         query = {**self.default_params, **(params or {})}
         self._remember_credentials(query, json)
         where = f"{self.provider}: {method} {path}"
@@ -220,6 +223,8 @@ class ApiClient:
                 response.read()
             except httpx.TransportError as error:
                 last_problem, hint = type(error).__name__, f"; check sources.{self.provider}.base_url"
+                if on_lost is not None and not isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout)):
+                    on_lost()
                 self.backoff(attempt)
                 continue
             if self.on_response is not None:
@@ -235,6 +240,8 @@ class ApiClient:
             if status not in _TRANSIENT_STATUS:
                 raise self.failed(f"{where} answered {status}: {self.excerpt(response)}", status)
             last_problem, hint = f"status {status}: {self.excerpt(response)}", ""
+            if status != 429 and on_lost is not None:  # a 5xx may come after the write was made
+                on_lost()
             if status == 429:
                 self.limiter.hold(_retry_after(response, self.retry.retry_after_max_s, self.clock.now()))
                 self.retries += 1
@@ -264,6 +271,15 @@ class ApiClient:
         """Wait before attempt `attempt + 1` of something that failed transiently."""
         self.retries += 1
         self.clock.sleep(self.retry.delay(attempt))
+
+    def create(self, path: str, *, json: Any, params: dict[str, Any] | None = None,
+               accept: tuple[int, ...] = ()) -> tuple[httpx.Response, bool]:
+        """POST a create, with retries; answer the response and whether an earlier attempt's
+        answer was lost: then an "already exists" answer means crmsync made it after all."""
+        lost: list[bool] = []
+        response = self.request("POST", path, params=params, json=json, accept=accept,
+                                on_lost=lambda: lost.append(True))
+        return response, bool(lost)
 
     def failed(self, message: str, status: int | None = None, *, transient: bool = False) -> RequestFailed:
         """The failure to raise, its message scrubbed of every credential this client holds."""

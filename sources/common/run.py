@@ -1,31 +1,36 @@
-"""What one provider's sync run gathers besides the data: clients, full scans, problems, and
-the records set aside."""
+"""What one provider's sync run gathers besides the data: clients, full scans, problems, the
+records set aside, and the resources that failed alone."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, wraps
 from pathlib import Path
 
 import dlt
 import pyarrow as pa
 from crmsync.kernel.errors import UserError
-from crmsync.sources.common.http import ApiClient
+from crmsync.sources.common.http import ApiClient, AuthError, RequestFailed
 from crmsync.sources.common.records import MAX_VALUE_BYTES, Column, Shape
 from crmsync.sources.common.scans import FullScans
 
 VALUE_BOUND_SETTING = "warehouse.max_value_bytes"
+Rows = Callable[..., Iterator]  # a dlt resource's or transformer's generator function
 
 
 @dataclass
 class SyncRun:
     warehouse: Path
-    scans: FullScans = field(default_factory=FullScans)
+    scans: FullScans = field(init=False)
     shapes: dict[str, Shape] = field(default_factory=dict)
     clients: list[ApiClient] = field(default_factory=list)
     on_rows: Callable[[str, int], None] | None = None  # progress: (table, rows read so far)
+    failed: dict[str, Exception] = field(default_factory=dict)  # resource -> why it failed alone
+
+    def __post_init__(self) -> None:
+        self.scans = FullScans(self.warehouse)  # complete listings look up what it holds
 
     def shape(self, table: str, columns: tuple[Column, ...]) -> Shape:
         """The one Shape of `table` in this run (its problems add up across resources)."""
@@ -51,6 +56,30 @@ class SyncRun:
             raise UserError(f"setting {VALUE_BOUND_SETTING} must be a whole number of bytes above 0 "
                             f"(default {MAX_VALUE_BYTES})")
         return value
+
+    def fails_alone(self, resource: str) -> Callable[[Rows], Rows]:
+        """A decorator of a resource's (or transformer's) generator function: an endpoint
+        that fails after the client's retries, or answers what cannot be read, ends that
+        resource only, and the run's other resources still load. The error is kept in
+        `failed`; what the resource yielded before still loads; its cursors and scans, which
+        move only when a read ends, stay where they were (nothing is marked deleted); a
+        transformer skips its later items. Not for the resources a provider's contacts need,
+        nor for one read only for what the contacts load this run (their cursor moves on
+        without it)."""
+
+        def decorate(rows: Rows) -> Rows:
+            @wraps(rows)
+            def guarded(*args: object, **kwargs: object) -> Iterator:
+                if resource in self.failed:
+                    return
+                try:
+                    yield from rows(*args, **kwargs)
+                except (RequestFailed, AuthError) as error:  # what an endpoint answered, not a setting
+                    self.failed[resource] = error
+
+            return guarded
+
+        return decorate
 
     def client(self, api: ApiClient) -> ApiClient:
         self.clients.append(api)

@@ -7,15 +7,18 @@ seen beside it. Tables in `raw_dmchamp`:
 - `lookups` (key `lookup_key`, the phone or else the email): who was asked and what DM Champ
   answered (`contact_id` null: not found), with `looked_up_at`.
 - `contacts` (key `contact_id`): the contacts found, the phone/email they were found by,
-  `found_at`, and `deleted_at` once DM Champ answers 404 for them.
+  `found_at`, and `deleted_at` once DM Champ answers 404 for them. A contact two lookups lead
+  to keeps the person it was first found for (`contact_rows`). The contacts crmsync's push
+  put in lists that no lookup found (those it created) are there too, `found_by` "push".
 - `contact_tags` (key `contact_id` + `name`; `tag_id` is the two joined): a tag that
   disappears from a contact, or whose contact is deleted, gets `deleted_at`.
 - `messages` (key `id`): direction, channel, text, `created_at`; `deleted_at` once the
   contact is deleted.
 
 How it is incremental: a person found once is not looked up again (the live contacts of
-`raw_dmchamp.contacts` say who was found); a person not found is asked again only after
-`recheck_missing_hours`. Every live contact is re-checked each run (one tags and one messages
+`raw_dmchamp.contacts` and the lookups that led to one say who was found); a person not found
+is asked again only after `recheck_missing_hours`, but a contact the push created for them is
+read from the next run on. Every live contact is re-checked each run (one tags and one messages
 request each, `concurrency` at a time within the rate budget): tags load only when their
 content changed (fingerprints), messages only past that contact's own newest `createdAt`
 (a cursor per contact, with `lag_seconds` for late writes). A run with no change loads
@@ -25,8 +28,9 @@ What the API cannot give: the contact records themselves (name, phone, email, fl
 and their members, tag ids, and any contact nobody else knows; no way to ask for messages
 since a time, so every run reads each contact's whole message list. People seen only
 with a number DM Champ does not hold (its record uses another phone) are found only through
-an email. Deleted contacts are noticed when they answer 404, contacts merged or re-created
-under a new id only when their person is looked up again (after `recheck_missing_hours`).
+an email. Deleted contacts are noticed when they answer 404 (the push then creates the person
+again), contacts merged or re-created under a new id only when their person is looked up
+again (after `recheck_missing_hours`).
 """
 
 from __future__ import annotations
@@ -54,8 +58,10 @@ from crmsync.sources.dmchamp.helpers import (
     Answer,
     ContactCursors,
     Previous,
+    contact_rows,
     look_up,
     read_previous,
+    read_pushed,
     to_ask,
 )
 from dlt.sources import DltResource, DltSource
@@ -87,6 +93,7 @@ class Directory:
     recheck: timedelta
     concurrency: int
     _answers: list[Answer] | None = None
+    _contacts: list[dict[str, Any]] = field(default_factory=list)
     _live: list[str] = field(default_factory=list)
 
     def answers(self) -> list[Answer]:
@@ -100,11 +107,17 @@ class Directory:
                                                exclude="dmchamp"))
             self._answers = look_up_all(self.api, to_ask(people, previous, self.recheck), look_up,
                                         self.concurrency)
-            found = dict.fromkeys(a.contact_id for a in self._answers if a.contact_id)
-            self._live = list({**previous.live, **found})
+            self._contacts = contact_rows(self._answers, read_pushed(self.run.warehouse), previous)
+            # Every contact an answer found is either live already or among the new rows.
+            self._live = list({**previous.live, **dict.fromkeys(row["contact_id"] for row in self._contacts)})
             self._count_rejections()
             state["loaded"] = True
         return self._answers
+
+    def contacts(self) -> list[dict[str, Any]]:
+        """The rows of the contacts this run learnt of (`contact_rows`)."""
+        self.answers()
+        return self._contacts
 
     def live_contacts(self) -> list[str]:
         """Contacts to re-check this run: found before and still live, then found now."""
@@ -134,12 +147,11 @@ def dmchamp_source(directory: Directory, batch_size: int, lag_seconds: int) -> l
 
     @dlt.resource(name="contacts", primary_key="contact_id", write_disposition="merge")
     def contacts() -> Iterator[pa.Table]:
-        # Two people may lead to one contact: one row each contact.
-        rows = {a.contact_id: a.contact_row() for a in directory.answers() if a.contact_id}
-        yield from tables(_batches(list(rows.values()), batch_size),
+        yield from tables(_batches(directory.contacts(), batch_size),
                           shape("contacts", CONTACT_COLUMNS), "contact_id", deletable=True)
 
     @dlt.resource(name="contact_tags", primary_key=("contact_id", "name"), write_disposition="merge")
+    @run.fails_alone("contact_tags")
     def contact_tags() -> Iterator[pa.Table]:
         fingerprints = dlt.current.resource_state().setdefault("fingerprints", {})
         scan = scans.start("contact_tags", "tag_id")
@@ -153,6 +165,7 @@ def dmchamp_source(directory: Directory, batch_size: int, lag_seconds: int) -> l
             del fingerprints[tag_id]
 
     @dlt.resource(name="messages", primary_key="id", write_disposition="merge")
+    @run.fails_alone("messages")
     def messages() -> Iterator[pa.Table]:
         cursors = ContactCursors(dlt.current.resource_state().setdefault("contacts", {}),
                                  timedelta(seconds=lag_seconds))
@@ -213,6 +226,7 @@ PROVIDER = Provider(
     push=PushRule("list", bare_id=True, creates_contacts=True),
     lookup=True,
     after=("chatrace",),  # it looks up the people Chatrace brought in too
+    required=("lookups", "contacts"),  # the contacts are found by the look-ups
     emulator="crmsync.sandbox.providers.dmchamp:DmChamp",
     staging=HERE / "staging",
     dictionary=HERE / "raw.toml",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 from crmsync.kernel.warehouse import connect as warehouse_connection
-from crmsync.kernel.warehouse import tables_of
+from crmsync.kernel.warehouse import relations, tables_of
 from crmsync.sources.common.cursor import Cursor
 from crmsync.sources.common.known_people import Person
 from crmsync.sources.common.lookups import REFUSED, Refusals
@@ -29,9 +29,9 @@ LOOKUP_COLUMNS = (
 
 CONTACT_COLUMNS = (
     Column("contact_id", pa.string()),
-    Column("phone_e164", pa.string()),  # the known phone (it found the contact when found_by is "phone")
+    Column("phone_e164", pa.string()),  # the known phone: it found the contact (found_by "phone") or was pushed
     Column("email", pa.string()),  # the email that found it, else the first known one
-    Column("found_by", pa.string()),
+    Column("found_by", pa.string()),  # "phone", "email", or "push": crmsync's push put it in a list
     Column("found_at", pa.string(), time_format="iso"),
 )
 
@@ -63,8 +63,24 @@ class Previous:
     """What earlier runs learnt, read back from the warehouse."""
 
     live: dict[str, None] = field(default_factory=dict)  # contact ids, in warehouse order
-    resolved: set[str] = field(default_factory=set)  # phones/emails of live contacts
+    known: set[str] = field(default_factory=set)  # every contact id, live or deleted
+    # Phones/emails of live contacts, and the lookup keys that found one: a person whose
+    # lookup found a contact another person also leads to is not asked again either.
+    resolved: set[str] = field(default_factory=set)
     missed_at: dict[str, datetime] = field(default_factory=dict)  # lookup key -> when not found
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """A contact crmsync's push put in a list, with the person it was pushed for."""
+
+    contact_id: str
+    phone: str | None
+    email: str | None
+
+    def contact_row(self, at: str) -> dict[str, Any]:
+        return {"contact_id": self.contact_id, "phone_e164": self.phone, "email": self.email,
+                "found_by": "push", "found_at": at}
 
 
 def read_previous(warehouse: Path) -> Previous:
@@ -76,6 +92,7 @@ def read_previous(warehouse: Path) -> Previous:
         deleted_at: dict[str, datetime] = {}
         if "contacts" in existing:
             for contact_id, phone, email, deleted in con.execute(_sql("found_contacts")).fetchall():
+                previous.known.add(contact_id)
                 if deleted is not None:
                     deleted_at[contact_id] = deleted
                     continue
@@ -87,7 +104,39 @@ def read_previous(warehouse: Path) -> Previous:
                     previous.missed_at[key] = looked_up_at
                 elif contact_id in deleted_at:
                     previous.missed_at[key] = deleted_at[contact_id]
+                elif contact_id in previous.live:
+                    previous.resolved.add(key)
     return previous
+
+
+def read_pushed(warehouse: Path) -> list[Pushed]:
+    """The contacts crmsync's push put in DM Champ lists (ops.push_state and ops.push_log),
+    whoever created them; none before the first push."""
+    if not warehouse.exists():
+        return []
+    with warehouse_connection(warehouse) as con:
+        if not {"ops.push_state", "ops.push_log", "crm.people"} <= set(relations(con)):
+            return []
+        return [Pushed(*row) for row in con.execute(_sql("pushed_contacts")).fetchall()]
+
+
+def contact_rows(answers: Sequence[Answer], pushed: Sequence[Pushed], previous: Previous) -> list[dict[str, Any]]:
+    """One row per contact this run learnt of, whichever way it was reached. A contact two
+    lookups lead to (a phone and an email, of one person or two) keeps the person it was
+    first found for: a live contact already in the warehouse is not written again, and among
+    this run's answers a phone beats an email, then the smaller lookup key. A contact the
+    push put in a list that no lookup found is read too (found_by "push"), so its deletion
+    is noticed on the next sync."""
+    rows: dict[str, dict[str, Any]] = {}
+    for answer in sorted((a for a in answers if a.contact_id),
+                         key=lambda a: (a.found_by != "phone", a.person.key)):
+        if answer.contact_id not in previous.live and answer.contact_id not in rows:
+            rows[str(answer.contact_id)] = answer.contact_row()
+    at = iso_now()
+    for contact in pushed:
+        if contact.contact_id not in previous.known and contact.contact_id not in rows:
+            rows[contact.contact_id] = contact.contact_row(at)
+    return list(rows.values())
 
 
 def to_ask(people: Sequence[Person], previous: Previous, recheck: timedelta) -> list[Person]:

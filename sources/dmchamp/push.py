@@ -50,19 +50,19 @@ class DmChampPush:
         return [self._remove_one(target_id, m, record) for m, record in zip(members, records)]
 
     def _add_one(self, list_id: str, member: Member) -> Outcome:
-        contact_id = member.contact_id
+        contact_id, made = member.contact_id, False
         if contact_id is None:
-            created = self._create(list_id, member)
-            if isinstance(created, Outcome):
-                return created
-            contact_id, in_list = created
+            found = self._create(list_id, member)
+            if isinstance(found, Outcome):
+                return found
+            contact_id, in_list, made = found
             if in_list:
-                return Outcome(member.person_id, "ok", contact_id, contact_id, None)
+                return Outcome(member.person_id, "ok", contact_id, contact_id, None, created=made)
         response = self._list_call("POST", list_id, contact_id)
         if response.status_code == 404:  # the list is known by now: the contact is gone
             return Outcome(member.person_id, "rejected", contact_id, None,
                            f"DM Champ no longer has contact {contact_id}")
-        return Outcome(member.person_id, "ok", contact_id, contact_id, None)
+        return Outcome(member.person_id, "ok", contact_id, contact_id, None, created=made)
 
     def _remove_one(self, list_id: str, member: Member, record: str | None) -> Outcome:
         # The membership is on the contact it was put on (the record), else the live one.
@@ -78,20 +78,21 @@ class DmChampPush:
         _check_list(response, list_id)
         return response
 
-    def _create(self, list_id: str, member: Member) -> tuple[str, bool] | Outcome:
-        """(contact id, already in the list) of the member's new or existing contact, or the
-        rejected Outcome when DM Champ cannot hold this person."""
+    def _create(self, list_id: str, member: Member) -> tuple[str, bool, bool] | Outcome:
+        """(contact id, already in the list, made by crmsync) of the member's new or existing
+        contact, or the rejected Outcome when DM Champ cannot hold this person."""
         if not member.phone_e164:
             return Outcome(member.person_id, "rejected", None, None,
                            "not in DM Champ and no phone number to create the contact with")
-        response = self.api.request("POST", "/contacts", json=_contact_body(member, list_id),
-                                    accept=(400, 404))
+        response, lost = self.api.create("/contacts", json=_contact_body(member, list_id), accept=(400, 404))
         _check_list(response, list_id)
         body = _json(response)
         if response.status_code < 300 and body.get("contactId"):
-            return str(body["contactId"]), True  # created with listIds: in the list already
+            return str(body["contactId"]), True, True  # created with listIds: in the list already
         if response.status_code == 400 and body.get("contactId"):
-            return str(body["contactId"]), False  # "Contact already exists": add it to the list
+            # "Contact already exists": add it to the list. It is crmsync's when an earlier
+            # attempt of this create lost its answer (that attempt made it).
+            return str(body["contactId"]), False, lost
         reason = self.api.scrub(str(body.get("error") or body.get("message") or "")) or self.api.excerpt(response)
         return Outcome(member.person_id, "rejected", None, None, f"DM Champ refused the contact: {reason}")
 

@@ -2,6 +2,7 @@
 
 from crmsync.kernel.provider import Setting
 from crmsync.sources.common.http import LOOKUP_SETTINGS
+from crmsync.sources.common.selection import SKIP_RESOURCES
 
 SETTINGS = (
     Setting("base_url", default="https://api.dmchamp.com/v1"),
@@ -14,4 +15,5 @@ SETTINGS = (
     Setting("default_region", default=""),  # ISO region (e.g. "NG") for national phone numbers
     Setting("push_concurrency", default=8),  # push calls in flight (one contact per call)
     *LOOKUP_SETTINGS,
+    SKIP_RESOURCES,
 )

@@ -21,8 +21,8 @@ whole account in one response, newest `createdAt` first. Every run reads it whol
 is that one response: about 150 bytes per record, so ~150 MB at a million records), parses
 and converts it `chunk_size` records at a time (the body is held once, its records only a
 chunk at a time), and a client-side cursor on `updatedAt` (reaching back `lag_seconds`, for
-writes that land while the listing is read) keeps only the records that are new or changed:
-a run with no change loads nothing. The order cannot end the read early:
+writes that land while the listing is read) keeps only the records that are new or changed,
+and those the warehouse lacks or holds as deleted: a run with no change loads nothing. The order cannot end the read early:
 it is by creation, not by change, and deletions need the complete listing anyway. Groups are
 few and read whole; only those whose content changed are loaded.
 
@@ -80,6 +80,7 @@ def waabot_source(api: ApiClient, run: SyncRun, credentials: Instance, lag_secon
                           scan=scan, deletable=True)
 
     @dlt.resource(name="contact_groups", primary_key="id", write_disposition="merge")
+    @run.fails_alone("contact_groups")
     def contact_groups() -> Iterator[pa.Table]:
         """A handful of records: read whole each run, load those whose content changed."""
         fingerprints = dlt.current.resource_state().setdefault("fingerprints", {})

@@ -86,7 +86,7 @@ class WaabotPush:
         if number is None:
             return Outcome(member.person_id, "rejected", None, None, "no phone number for a Waabot record")
         body = {"name": member.name or number, "number": number, "group_id": group_id, **self._instance()}
-        response = self.api.request("POST", "/contact", json=body, accept=(400,))
+        response, lost = self.api.create("/contact", json=body, accept=(400,))
         if response.status_code == 400:
             if ALREADY_IN_GROUP not in _message(self.api, response):
                 return Outcome(member.person_id, "rejected", None, None,
@@ -95,9 +95,11 @@ class WaabotPush:
             if record_id is None:
                 return Outcome(member.person_id, "rejected", None, None,
                                "Waabot says the number is in the group but its record cannot be found")
-        else:
-            record_id = str(_data(self.api, response)["_id"])
-        return Outcome(member.person_id, "ok", record_id, record_id, None)
+            # Already in the group: crmsync's record when an earlier attempt of this create
+            # lost its answer (that attempt made it), else one made before crmsync's push.
+            return Outcome(member.person_id, "ok", record_id, record_id, None, created=lost)
+        record_id = str(_data(self.api, response)["_id"])
+        return Outcome(member.person_id, "ok", record_id, record_id, None, created=True)
 
     def _remove_one(self, group_id: str, member: Member, record: str | None) -> Outcome:
         if record is None:

@@ -1,6 +1,7 @@
 """Waabot API settings (CONTRACT.md section 4)."""
 
 from crmsync.kernel.provider import Setting
+from crmsync.sources.common.selection import SKIP_RESOURCES
 
 SETTINGS = (
     Setting("base_url", default="https://api.waabot.com/api/v1"),
@@ -15,4 +16,5 @@ SETTINGS = (
     Setting("lag_seconds", default=300),  # re-read this much before the cursor (late writes)
     Setting("chunk_size", default=5000),  # records turned into one arrow table at a time
     Setting("push_concurrency", default=4),  # push calls in flight (one record per call)
+    SKIP_RESOURCES,
 )

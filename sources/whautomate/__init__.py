@@ -14,8 +14,8 @@ How it is incremental: the API has no time filter and no total, and its listings
 arrays, newest `createdAt` first, ended by an empty array. So every run is a full scan of
 contacts, clients, tags and segments, `concurrency` pages in flight within the rate budget
 (`requests_per_second`, default the documented 300/minute). A client-side cursor on
-`updatedAt` keeps only the records that changed (segments, which carry no timestamps: only
-those whose content changed); its window reaches back `lag_seconds` plus the whole duration
+`updatedAt` keeps only the records that changed, and those the warehouse lacks or holds as
+deleted (segments, which carry no timestamps: only those whose content changed); its window reaches back `lag_seconds` plus the whole duration
 of the previous scan, because a record changed after the scan read its page carries an older
 stamp than the newest one that scan saw (so the run after a scan longer than the one before
 it may load again, once, a few records that changed during that scan). A run with no change
@@ -99,9 +99,10 @@ def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency:
         return listing(api, path, page_size, concurrency)
 
     def scanned(name: str, path: str, columns: tuple[Column, ...], stamped: bool = True,
-                on_start: Callable[[Scan], None] | None = None) -> DltResource:
+                on_start: Callable[[Scan], None] | None = None, alone: bool = True) -> DltResource:
         """A full scan keeping only the records that changed: updatedAt moved (`stamped`), or
-        else their content differs from the last run's."""
+        else their content differs from the last run's. One that fails `alone` fails its
+        resource only."""
 
         def rows() -> Iterator[pa.Table]:
             state = dlt.current.resource_state()
@@ -123,7 +124,8 @@ def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency:
                                   deletable=True, fingerprints=changed.get("fingerprints"))
             state["scan_seconds"] = round(time.monotonic() - started, 3)
 
-        return dlt.resource(rows, name=name, primary_key="id", write_disposition="merge")
+        return dlt.resource(run.fails_alone(name)(rows) if alone else rows, name=name,
+                            primary_key="id", write_disposition="merge")
 
     def skipped(name: str, path: str, scan: Scan) -> list[dict[str, Any]]:
         """Live records the listing did not show, read one by one: a 404 was deleted; one
@@ -136,8 +138,11 @@ def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency:
         log.existed = bool(dlt.current.source_state().get("messages_loaded"))
         scans.scans.append(MessagesScan(contacts_scan, log))
 
-    contacts = scanned("contacts", "/contacts", CONTACT_COLUMNS, on_start=follow_with_messages)
+    contacts = scanned("contacts", "/contacts", CONTACT_COLUMNS, on_start=follow_with_messages,
+                       alone=False)
 
+    # Messages fail with the contacts, not alone: they are read only for the contacts this
+    # run loads, whose cursor moves on (messages a failure missed would never be asked again).
     @dlt.transformer(name="messages", data_from=contacts, primary_key="id",
                      write_disposition="merge")
     def messages(changed: pa.Table) -> Iterator[pa.Table]:

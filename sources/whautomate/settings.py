@@ -2,6 +2,7 @@
 
 from crmsync.kernel.provider import Setting
 from crmsync.sources.common.http import LISTING_SETTINGS
+from crmsync.sources.common.selection import SKIP_RESOURCES
 
 SETTINGS = (
     Setting("base_url", default="https://api.whautomate.com/v1"),
@@ -14,4 +15,5 @@ SETTINGS = (
     Setting("lag_seconds", default=300),
     Setting("push_concurrency", default=4),  # push calls in flight (one contact per call)
     *LISTING_SETTINGS,
+    SKIP_RESOURCES,
 )

@@ -65,6 +65,16 @@ def test_a_transient_failure_is_retried(flow_env: Path, monkeypatch: pytest.Monk
     assert summary["providers"]["waabot"]["status"] == "ok" and answers == []
 
 
+def test_a_provider_with_one_failed_resource_does_not_stop_the_transform(
+        flow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    partial = ProviderResult("partial", "waabot: groups failed: GET /contact_groups answered 404",
+                             rows={"contacts": 1}, failed_resources={"groups": "GET /contact_groups answered 404"})
+    monkeypatch.setattr(steps, "sync_provider", lambda provider, warehouse, full_scan=False: partial)
+    _, summary = run(flow_env, providers=["waabot"], push=False)
+    assert summary["providers"]["waabot"]["status"] == "partial"
+    assert summary["transform"]["status"] == "ok", summary["transform"]
+
+
 def test_no_push_after_a_failed_data_test(flow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(steps, "run_transforms", lambda *args: TransformResult(
         status="failed", error="1 data test(s) failed; the first: people: test unique(person_id) failed"))

@@ -81,3 +81,41 @@ def test_status_of_a_missing_or_empty_warehouse(tmp_path: Path) -> None:
     duckdb.connect(str(tmp_path / "empty.duckdb")).close()
     empty = read_status(tmp_path / "empty.duckdb")
     assert (empty.last_runs, empty.segments, empty.raw_rows) == ([], [], {})
+
+
+def partial(run_id: str, at: datetime) -> RunSummary:
+    """A run in which Chatman's journeys failed alone (its contacts loaded) and Waabot failed."""
+    result = summary(run_id, at, waabot_ok=False)
+    result.providers["chatman"] = ProviderResult(
+        "partial", "chatman: journeys failed: GET /journeys/ answered 404", rows={"contacts": 2},
+        read={"contacts": 2, "journeys": 0},
+        failed_resources={"journeys": "chatman: GET /journeys/ answered 404"})
+    result.state, result.reason = run_state(result)
+    return result
+
+
+def test_a_resource_that_failed_alone_is_reported_per_table(tmp_path: Path) -> None:
+    run = partial("second", T0 + timedelta(hours=1))
+    assert run.state == PARTIAL and "chatman: journeys failed: GET /journeys/ answered 404" in run.reason
+    rows = {(r["provider"], r["table / segment"]): r for r in table_rows(run)}
+    assert (rows[("chatman", "journeys")]["status"], rows[("chatman", "journeys")]["note"]) == (
+        "failed", "chatman: GET /journeys/ answered 404")
+    assert (rows[("chatman", "contacts")]["status"], rows[("chatman", "contacts")]["note"]) == ("ok", "")
+    warehouse = tmp_path / "w.duckdb"
+    write_sync_run(warehouse, summary("first", T0))
+    write_sync_run(warehouse, run)
+    status = read_status(warehouse)
+    fresh = {(r["provider"], r["table"]): (r["fresh_at"], r["last_status"]) for r in status.freshness}
+    assert fresh[("chatman", "contacts")] == (T0 + timedelta(hours=1, minutes=1), "ok")
+    assert fresh[("chatman", "journeys")] == (None, "failed")
+    assert [(r["provider"], r["tables"], r["error"]) for r in status.failing_providers] == [
+        ("chatman", "journeys", "chatman: GET /journeys/ answered 404"),
+        ("waabot", None, "waabot: the API refused the credentials (401)")]
+    write_sync_run(warehouse, summary("third", T0 + timedelta(hours=2)))
+    assert read_status(warehouse).failing_providers == []  # what works again is not failing
+
+
+def test_every_provider_partial_is_a_partial_run() -> None:
+    run = partial("a", T0)
+    run.providers = {"chatman": run.providers["chatman"]}
+    assert run_state(run)[0] == PARTIAL

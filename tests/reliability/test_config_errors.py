@@ -151,6 +151,20 @@ def test_negative_request_rate_fails_at_once(warehouse: Path, capsys, monkeypatc
     assert snapshot(warehouse) == before
 
 
+@pytest.mark.parametrize("key, value, words", [
+    ("ORDER_STATUSES", '{"paid": "7"}', ["table of integer status codes to names"]),
+    ("ORDER_STATUSES", '{"7": ""}', ["table of integer status codes to names"]),
+    ("FINAL_ORDER_STATUSES", '["delivered"]', ["list of integer status codes"]),
+])
+def test_order_statuses_that_name_no_code_fail_at_once(warehouse: Path, key: str, value: str, words: list[str],
+                                                        capsys, monkeypatch) -> None:
+    before = snapshot(warehouse)
+    monkeypatch.setenv(f"SOURCES__CHATRACE__{key}", value)
+    result = run_cli(capsys, monkeypatch, "sync", "--provider", "chatrace", "--warehouse", str(warehouse), "--json")
+    assert_one_error(result, "chatrace", f"sources.chatrace.{key.lower()}", *words)
+    assert snapshot(warehouse) == before
+
+
 def test_unreachable_base_url_fails_that_provider_and_keeps_the_warehouse(
         warehouse: Path, quick_retries, capsys, monkeypatch) -> None:
     before = snapshot(warehouse)

@@ -9,7 +9,7 @@ import httpx
 import phonenumbers
 import pytest
 
-from crmsync.sandbox.clock import parse_iso_ms
+from crmsync.sandbox.clock import BASE_END_MS, iso_ms, parse_iso_ms
 from crmsync.sandbox.credentials import CHATMAN_API_KEY
 from crmsync.sandbox.providers.chatman import CAMPAIGN_IDS, Chatman
 from crmsync.sandbox.server import SandboxServer
@@ -466,3 +466,20 @@ def test_same_seed_same_pages_other_seed_differs() -> None:
     other = first_pages(12)
     for mine, theirs in zip(first, other):
         assert mine["results"] != theirs["results"]
+
+
+def test_imported_contact_keeps_its_modified_at(api: httpx.Client, chatman: Chatman, sandbox: SandboxServer) -> None:
+    """The admin import (an app import keeping its own modified_at, which the contract leaves
+    open for a new contact): new by created_at, old by modified_at."""
+    modified_at = iso_ms(BASE_END_MS + 86_400_000)
+    response = httpx.post(f"{sandbox.url}/_sandbox/chatman/contacts/import/", headers=AUTH, timeout=10,
+                          json={**add_body(new_person(chatman)), "modified_at": modified_at})
+    assert response.status_code == 201, response.text
+    contact = response.json()
+    assert contact["modified_at"] == modified_at and contact["created_at"] > modified_at
+    assert contacts(api, mode="new", start_time=contact["created_at"]) == [contact]
+    assert contacts(api, mode="modified", start_time=iso_ms(BASE_END_MS + 86_400_001)) == []
+    assert contacts(api, mode="modified", start_time=modified_at) == [contact]
+    early = httpx.post(f"{sandbox.url}/_sandbox/chatman/contacts/import/", headers=AUTH, timeout=10,
+                       json={**add_body(new_person(chatman)), "modified_at": iso_ms(BASE_END_MS - 1)})
+    assert early.status_code == 400, early.text

@@ -24,6 +24,9 @@ from crmsync.sandbox.credentials import CHATRACE_TOKEN
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import EMAIL_PROVIDERS
 from crmsync.sources import chatrace, registry
+from crmsync.sources.chatrace.helpers import order_status_records
+from crmsync.sources.chatrace.settings import SETTINGS
+from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
 
 from tests.sources.conftest import (
     TEMPLATE_WAREHOUSE,
@@ -46,6 +49,7 @@ TABLES = {  # warehouse table -> its primary key (as one expression)
     "opportunity_comments": "id",
     "contacts": "id",
     "orders": "order_id",
+    "order_statuses": "status",  # the settings' statuses, loaded for the transforms
 }
 CHANGING = ("contacts", "opportunities", "opportunity_comments", "orders")
 
@@ -154,10 +158,14 @@ def live_counts(warehouse: Path) -> dict[str, int]:
 
 
 def expected_counts(sandbox: SandboxServer, http: httpx.Client) -> dict[str, int]:
-    """The truth's counts, plus the pipelines' custom fields (the truth does not count them)."""
+    """The truth's counts, plus the pipelines' custom fields (the truth does not count them)
+    and the order statuses the default settings configure."""
     counts = dict(truth(sandbox)["counts"]["chatrace"])
     counts["pipeline_custom_fields"] = sum(
         len(http.get(f"/pipelines/{p['id']}/custom_fields").json()) for p in pages(http, "/pipelines/"))
+    defaults = {setting.key: setting.default for setting in SETTINGS}
+    counts["order_statuses"] = len(order_status_records(defaults["order_statuses"],
+                                                        defaults["final_order_statuses"]))
     return counts
 
 
@@ -302,3 +310,27 @@ def test_missing_token_names_provider_and_setting(
     result = sync_once("chatrace", expect_ok=False)
     assert result.error.startswith("chatrace: missing setting sources.chatrace.access_token")
     assert "SOURCES__CHATRACE__ACCESS_TOKEN" in result.error
+
+
+def test_order_status_names_and_finality_are_configuration(
+        warehouse: Path, sync_once: SyncOnce, monkeypatch: pytest.MonkeyPatch) -> None:
+    """crm.orders names the statuses and tells the final ones as configured; a changed
+    setting shows after the next sync (only the changed statuses load) and transform."""
+    monkeypatch.setenv("SOURCES__CHATRACE__ORDER_STATUSES", '{"0": "basket", "7": "bezahlt"}')
+    monkeypatch.setenv("SOURCES__CHATRACE__FINAL_ORDER_STATUSES", "[7, 13]")
+    sync_once("chatrace")
+    assert run_transforms(warehouse, DEFAULT_ROOT).status == "ok"
+    statuses = "SELECT DISTINCT status, status_name, status_final FROM crm.orders ORDER BY status"
+    configured = query(warehouse, statuses)
+    assert {0, 7, 10} <= {status for status, _, _ in configured}, "the sandbox's orders lack a status"
+    names = {0: ("basket", False), 7: ("bezahlt", True), 13: ("status_13", True)}
+    assert configured == [(s, *names.get(s, (f"status_{s}", False))) for s, _, _ in configured]
+
+    monkeypatch.delenv("SOURCES__CHATRACE__ORDER_STATUSES")
+    monkeypatch.delenv("SOURCES__CHATRACE__FINAL_ORDER_STATUSES")
+    again = sync_once("chatrace")
+    assert again.rows == {"order_statuses": 5}, again.rows  # 0, 7, 13 changed; 6 and 10 are new
+    assert run_transforms(warehouse, DEFAULT_ROOT).status == "ok"
+    defaults = {0: ("cart", False), 6: ("awaiting_payment", False), 7: ("paid", False),
+                10: ("delivered", True), 13: ("cancelled", True)}
+    assert query(warehouse, statuses) == [(s, *defaults[s]) for s, _, _ in configured]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -60,6 +61,21 @@ def test_pages_joined_into_one_item_keep_a_field_only_one_page_had() -> None:
     assert [t.num_rows for t in joined] == [2, 1]
     assert joined[0].column("new_field").to_pylist() == [None, "x"]
     assert joined[0].column("id").to_pylist() == [1, 2]
+
+
+def test_rows_fingerprinted_before_a_page_fails_are_still_yielded() -> None:
+    """A resource that fails alone keeps its fingerprints: the rows they count must load."""
+
+    def pages() -> Iterator[list[dict]]:
+        yield [{"id": 1}, {"id": 2}]
+        raise RequestFailed("GET /segments page 2 answered 404")
+
+    fingerprints: dict[str, str] = {}
+    got = tables(pages(), Shape(COLUMNS), "id", fingerprints=fingerprints, batch_rows=1000)
+    assert next(got).column("id").to_pylist() == [1, 2]
+    with pytest.raises(RequestFailed):
+        next(got)
+    assert set(fingerprints) == {"1", "2"}
 
 
 def json_value(text: str | None) -> object:

@@ -16,12 +16,15 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
+from crmsync import pipelines
 from crmsync.sandbox.credentials import DMCHAMP_API_KEY
 from crmsync.sandbox.server import SandboxServer
 from crmsync.sandbox.world import EMAIL_PROVIDERS
 from crmsync.sources import registry
+from crmsync.sources.common.known_people import Person, group_people, known_people
 
 from tests.sources.conftest import (
     TEMPLATE_WAREHOUSE,
@@ -70,6 +73,7 @@ def found_id(http: httpx.Client, **params: str) -> str | None:
     return response.json()["contactId"] if response.status_code == 200 else None
 
 
+PUSH_TABLES = Path(pipelines.__file__).parent / "sql" / "push_tables.sql"  # the push's own tables
 Known = dict[int, set[str]]  # person -> the synced providers whose loaded data holds them
 
 
@@ -244,3 +248,79 @@ def test_wrong_key_is_one_clear_line(
     assert result.error == ("dmchamp: the API refused the credentials (401); "
                             "check sources.dmchamp.api_key")
     assert "not-the-key" not in result.error
+
+
+def unknown_to_dmchamp(http: httpx.Client, warehouse: Path, count: int) -> list[Person]:
+    """`count` known people with a phone and an email that DM Champ finds by neither."""
+    chosen = []
+    for person in group_people(known_people(warehouse, exclude="dmchamp")):
+        if person.phone and person.emails and found_id(http, phoneNumber=person.phone) is None \
+                and all(found_id(http, email=email) is None for email in person.emails):
+            chosen.append(person)
+            if len(chosen) == count:
+                return chosen
+    raise AssertionError(f"fewer than {count} known people DM Champ does not hold")
+
+
+@pytest.mark.usefixtures("others_synced")
+def test_a_contact_two_people_lead_to_stays_with_one_of_them(
+        http: httpx.Client, warehouse: Path, sync_once: SyncOnce) -> None:
+    """A DM Champ contact with one person's phone and another's email (a shared family
+    address) answers both their lookups. It stays with the person whose phone found it, and
+    neither person is asked again: every later run loads nothing (it used to flip between
+    them, one contact row rewritten each run)."""
+    phone_owner, email_owner = unknown_to_dmchamp(http, warehouse, 2)
+    created = http.post("/dmchamp/v1/contacts", params={"apiKey": DMCHAMP_API_KEY},
+                        json={"phoneNumber": phone_owner.phone, "email": email_owner.emails[0]})
+    contact_id = created.json()["contactId"]
+    assert found_id(http, email=email_owner.emails[0]) == contact_id  # both lookups lead to it
+    sync_once("dmchamp")
+    contact = f"SELECT phone_e164, email, found_by, found_at FROM raw_dmchamp.contacts WHERE contact_id = '{contact_id}'"
+    first = query(warehouse, contact)
+    assert [row[:3] for row in first] == [(phone_owner.phone, phone_owner.emails[0], "phone")]
+    assert dict(query(warehouse, "SELECT lookup_key, contact_id FROM raw_dmchamp.lookups WHERE lookup_key IN "
+                                 f"('{phone_owner.key}', '{email_owner.key}')")) == {
+        phone_owner.key: contact_id, email_owner.key: contact_id}
+    for _ in range(2):
+        again = sync_once("dmchamp")
+        assert again.rows == {} and again.read["lookups"] == 0, (again.rows, again.read)
+        assert query(warehouse, contact) == first
+
+
+def record_push(warehouse: Path, person: Person, contact_id: str) -> None:
+    """What a push that created `contact_id` for `person` leaves in the warehouse: its state
+    and log rows (the push's own tables) and the person in crm.people."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(PUSH_TABLES.read_text())
+        con.execute("INSERT INTO ops.push_state VALUES ('dmchamp', 'seg', 'list_spare_1', 'p1', ?, ?, now(), "
+                    "'dmchamp list list_spare_1')", [contact_id, contact_id])
+        con.execute("INSERT INTO ops.push_log VALUES ('run', 'dmchamp', 'seg', 'p1', ?, 'add', 'ok', NULL, now())",
+                    [contact_id])
+        con.execute("CREATE SCHEMA crm; CREATE TABLE crm.people (person_id VARCHAR, phone_e164 VARCHAR, "
+                    "email VARCHAR)")
+        con.execute("INSERT INTO crm.people VALUES ('p1', ?, ?)", [person.phone, person.emails[0]])
+
+
+@pytest.mark.usefixtures("others_synced")
+def test_a_contact_the_push_created_is_read_next_sync_and_its_deletion_noticed(
+        sandbox: SandboxServer, http: httpx.Client, warehouse: Path, sync_once: SyncOnce) -> None:
+    """The person was missed (not asked again for recheck_missing_hours), then the push
+    created their contact: the next sync reads it all the same, and the one after notices
+    it was deleted (the push then creates the person again)."""
+    sync_once("dmchamp")
+    person, = unknown_to_dmchamp(http, warehouse, 1)
+    created = http.post("/dmchamp/v1/contacts", params={"apiKey": DMCHAMP_API_KEY},
+                        json={"phoneNumber": person.phone, "listIds": ["list_spare_1"]})
+    contact_id = created.json()["contactId"]
+    record_push(warehouse, person, contact_id)
+    read = sync_once("dmchamp")
+    assert read.read["lookups"] == 0 and read.rows == {"contacts": 1}, (read.read, read.rows)
+    row = f"SELECT phone_e164, found_by, deleted_at IS NULL FROM raw_dmchamp.contacts WHERE contact_id = '{contact_id}'"
+    assert query(warehouse, row) == [(person.phone, "push", True)]
+    assert sync_once("dmchamp").rows == {}
+
+    dmchamp = sandbox.world.providers["dmchamp"]
+    dmchamp.delete_contact(dmchamp.k_of(contact_id))
+    gone = sync_once("dmchamp")
+    assert gone.deleted["contacts"] == 1
+    assert query(warehouse, row) == [(person.phone, "push", False)]

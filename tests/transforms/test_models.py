@@ -18,6 +18,8 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
+from crmsync.sources.chatrace.helpers import order_status_records
+from crmsync.sources.chatrace.settings import SETTINGS as CHATRACE_SETTINGS
 from crmsync.transforms.runner import TransformResult, run_transforms
 
 # The columns of the raw tables the staging models read (a subset of what a sync loads).
@@ -58,6 +60,7 @@ RAW: dict[str, dict[str, str]] = {
                             "coupon_discount": "BIGINT", "total_items": "BIGINT", "coupon": "VARCHAR",
                             "line_items": "VARCHAR", "created_at": TS, "updated_at": TS, "deleted_at": TS},
     "raw_chatrace.pipelines": {"id": "BIGINT", "name": "VARCHAR", "deleted_at": TS},
+    "raw_chatrace.order_statuses": {"status": "BIGINT", "name": "VARCHAR", "final": "BOOLEAN", "deleted_at": TS},
     "raw_dmchamp.contacts": {"contact_id": "VARCHAR", "phone_e164": "VARCHAR", "email": "VARCHAR",
                              "found_by": "VARCHAR", "found_at": TS, "deleted_at": TS},
     "raw_dmchamp.contact_tags": {"tag_id": "VARCHAR", "contact_id": "VARCHAR", "name": "VARCHAR",
@@ -66,6 +69,9 @@ RAW: dict[str, dict[str, str]] = {
                              "channel": "VARCHAR", "text": "VARCHAR", "created_at": TS, "deleted_at": TS},
 }
 PROVIDERS = ("chatman", "dmchamp", "whautomate", "waabot", "chatrace")
+# What a Chatrace sync loads with the default settings: the order statuses' names and finality.
+_DEFAULTS = {setting.key: setting.default for setting in CHATRACE_SETTINGS}
+ORDER_STATUSES = order_status_records(_DEFAULTS["order_statuses"], _DEFAULTS["final_order_statuses"])
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -379,10 +385,11 @@ def test_order_money_is_in_the_currency_unit(tmp_path: Path) -> None:
                                  "total": total, "subtotal": total, "coupon_discount": 0, "total_items": 1,
                                  "line_items": "[]", "created_at": T0, "updated_at": T0}
                                 for currency, (total, _) in cents.items()],
+        "raw_chatrace.order_statuses": ORDER_STATUSES,
     })
     totals = dict(rows_of(warehouse, "SELECT currency, total FROM crm.orders"))
     assert totals == {currency: Decimal(total) / unit for currency, (total, unit) in cents.items()}
-    assert {s for (s,) in rows_of(warehouse, "SELECT status_name FROM crm.orders")} == {"delivered"}
+    assert set(rows_of(warehouse, "SELECT status_name, status_final FROM crm.orders")) == {("delivered", True)}
     assert rows_of(warehouse, "SELECT count(*) FROM crm.orders WHERE person_id IS NULL") == [(0,)]
 
 
@@ -408,6 +415,7 @@ def test_segments_pick_the_person_they_are_about(tmp_path: Path, segment: str) -
         "raw_chatrace.orders": [{"order_id": "o1", "contact_id": 1, "status": 7, "currency": "USD", "total": 15000,
                                  "subtotal": 15000, "coupon_discount": 0, "total_items": 1, "line_items": "[]",
                                  "created_at": T0, "updated_at": T0}],
+        "raw_chatrace.order_statuses": ORDER_STATUSES,
         "raw_chatrace.opportunities": [{"id": 5, "pipeline_id": 1, "contact_id": 1, "title": "Deal", "value": 1.0,
                                         "status": "open", "created_at": T0, "updated_at": quiet_since}],
     }, segments=True)

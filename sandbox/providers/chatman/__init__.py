@@ -75,6 +75,11 @@ Behaviour the docs and the contract leave open, decided here:
   `DELETE /_sandbox/chatman/segments/{id}/` and `DELETE /_sandbox/chatman/contacts/{user_id}/`
   (the sandbox credentials required, like the API). Removing a member by hand is the API's
   unsubscribe; creating a contact, its `POST /contacts/`.
+- A new contact's `modified_at` is its `created_at` through the API; the contract leaves it
+  open, so an import in the app may keep a `modified_at` of its own (assumed): the admin route
+  `POST /_sandbox/chatman/contacts/import/` takes the add body plus `modified_at` (after the
+  generated history, else 400) and answers 201 with the contact, new by `created_at`, old by
+  `modified_at`.
 - Churn: updates rename, retag, change `loyalty_tier` or flip the opt-in (modified now);
   creates a new person, or (30%) a known person not yet in Chatman; deletes; and triggers
   new custom events for random contacts (share `create` of the events).

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from crmsync.sandbox.clock import BASE_END_MS, iso_ms, parse_iso_ms
 from crmsync.sandbox.credentials import CHATMAN_API_KEY
 from crmsync.sandbox.provider import Handler, Provider, page_response, pick_share
 from crmsync.sandbox.providers.chatman.contacts import Contacts, phone_fields, wa_id_of
@@ -259,11 +260,24 @@ class Chatman(Provider):
     # -- admin -------------------------------------------------------------------------------
     def admin_routes(self) -> list[BaseRoute]:
         """Deleting a segment or a contact, as a person does in the app: the API has no
-        endpoint for either (CONTRACT.md section 1)."""
+        endpoint for either (CONTRACT.md section 1). Importing a contact that keeps its own
+        `modified_at`: the contract leaves a new contact's modified_at open."""
         return [
             self._path("/segments/{segment_id}/", DELETE=self.delete_segment),
+            self._path("/contacts/import/", POST=self.import_contact),
             self._path("/contacts/{user_id}/", DELETE=self.delete_contact),
         ]
+
+    async def import_contact(self, request: Request) -> Response:
+        """The add body plus `modified_at` (ISO), after the generated history."""
+        body = await self.json_body(request)
+        try:
+            modified_ms = parse_iso_ms(str(body.pop("modified_at")))
+        except (AttributeError, KeyError, ValueError):
+            raise ApiError(400, "modified_at (ISO) is required.") from None
+        if modified_ms <= BASE_END_MS:
+            raise ApiError(400, f"modified_at must be after {iso_ms(BASE_END_MS)} (the generated history).")
+        return self.ok(self.contacts.add(body, modified_ms), 201)
 
     async def delete_segment(self, request: Request) -> Response:
         self.segments.delete(request.path_params["segment_id"])

@@ -140,7 +140,8 @@ class Contacts:
         return records
 
     # -- API writes ------------------------------------------------------------------------
-    def add(self, body: Any) -> Record:
+    def add(self, body: Any, modified_ms: int | None = None) -> Record:
+        """A new contact, modified at its creation unless `modified_ms` says otherwise."""
         fields = parse_contact_body(body, creating=True)
         wa_id = fields["wa_id"]
         if self.find_wa_id(wa_id) is not None:
@@ -151,6 +152,7 @@ class Contacts:
         if person is None:
             person = self.population.adopt("+" + wa_id, system["first_name"], system["email"]).index
         ms = now_ms()
+        modified = ms if modified_ms is None else modified_ms
 
         def build(k: int) -> Record:
             record = {
@@ -158,12 +160,12 @@ class Contacts:
                 "country_code": fields["country_code"], "phone_number": fields["phone_number"],
                 "system_attributes": dict.fromkeys(SYSTEM_ATTRIBUTES) | {"whatsapp_opted": False},
                 "custom_attributes": {}, "user_tags": [], "external_customer_id": None,
-                "created_at": iso_ms(ms), "modified_at": iso_ms(ms),
+                "created_at": iso_ms(ms), "modified_at": iso_ms(modified),
             }
             _apply(record, fields)
             return record
 
-        return self.table.get(self._insert(person, build, ms))
+        return self.table.get(self._insert(person, build, ms, modified))
 
     def update(self, body: Any) -> Record:
         fields = parse_contact_body(body, creating=False)
@@ -183,8 +185,8 @@ class Contacts:
         self._index(k, record)
         return record
 
-    def _insert(self, person: int, build: Callable[[int], Record], ms: int) -> int:
-        k = self.table.create(build, ms)
+    def _insert(self, person: int, build: Callable[[int], Record], ms: int, modified_ms: int | None = None) -> int:
+        k = self.table.create(build, ms, modified_ms)
         self._person_of_created[k] = person
         self._index(k, self.table.get(k))
         return k

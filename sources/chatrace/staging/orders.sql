@@ -2,9 +2,9 @@
 -- Chatrace orders (carts included: status 0). Chatrace gives amounts in cents, i.e. the
 -- currency's minor unit: divided by 10^(ISO 4217 exponent), 2 for most currencies, 0 for
 -- those with no minor unit (JPY, XOF, ...) and 3 for the dinars (KWD, BHD, ...). Status names
--- as the sandbox documents them (0 cart, 6 awaiting payment, 7 paid, 10 delivered, 13
--- cancelled; 10 and 13 are final). line_items stay the JSON Chatrace gives: their prices are
--- in cents.
+-- and finality as configured (staging.chatrace_order_statuses; by default 0 cart, 6
+-- awaiting_payment, 7 paid, 10 delivered, 13 cancelled, 10 and 13 final); a code with no name
+-- is status_<code>. line_items stay the JSON Chatrace gives: their prices are in cents.
 WITH orders AS (
     SELECT
         *,
@@ -20,15 +20,9 @@ SELECT
     'chatrace' AS provider,
     order_id,
     CAST(contact_id AS VARCHAR) AS contact_id,
-    status,
-    CASE status
-        WHEN 0 THEN 'cart'
-        WHEN 6 THEN 'awaiting_payment'
-        WHEN 7 THEN 'paid'
-        WHEN 10 THEN 'delivered'
-        WHEN 13 THEN 'cancelled'
-        ELSE 'status_' || status
-    END AS status_name,
+    o.status,
+    coalesce(s.name, 'status_' || o.status) AS status_name,
+    coalesce(s.final, false) AS status_final,
     upper(currency) AS currency,
     CAST(total * minor_unit AS DECIMAL(18, 3)) AS total,
     CAST(subtotal * minor_unit AS DECIMAL(18, 3)) AS subtotal,
@@ -39,4 +33,5 @@ SELECT
     created_at,
     updated_at,
     deleted_at
-FROM orders
+FROM orders AS o
+LEFT JOIN staging.chatrace_order_statuses AS s ON s.status = o.status

@@ -2,14 +2,16 @@
 -- DM Champ contacts in the shared contact shape. DM Champ never shows its contact records:
 -- crmsync only knows the phone or the email that FOUND each contact (`found_by`), so that is
 -- all the contact carries. The other value stored beside it is the known person's, not DM
--- Champ's, and must not join people. No names, no opt-in. The id is a MongoDB ObjectId,
--- whose first 4 bytes are the creation time in seconds.
+-- Champ's, and must not join people. A contact crmsync's push put in a list that no lookup
+-- found (`found_by` 'push': most were created by the push with the person's phone) carries
+-- the phone it was pushed with. No names, no opt-in. The id is a MongoDB ObjectId, whose
+-- first 4 bytes are the creation time in seconds.
 SELECT
     'dmchamp' AS provider,
     c.contact_id,
-    CASE WHEN c.found_by = 'phone' THEN c.phone_e164 END AS phone_raw,
+    CASE WHEN c.found_by IN ('phone', 'push') THEN c.phone_e164 END AS phone_raw,
     CAST(NULL AS VARCHAR) AS calling_code,
-    CASE WHEN c.found_by = 'phone' THEN phone_e164(c.phone_e164, NULL) END AS phone_e164,
+    CASE WHEN c.found_by IN ('phone', 'push') THEN phone_e164(c.phone_e164, NULL) END AS phone_e164,
     CASE WHEN c.found_by = 'email'
          THEN email_normal(c.email)
     END AS email,

@@ -1,6 +1,6 @@
 -- materialized: table
 -- Identity resolution: the live contacts that share a phone or an email, transitively, are
--- one person (connected components, so chains like A -phone- B -email- C come out whole).
+-- one person; the records crmsync's push created take no part (crm.identity_edges) (connected components, so chains like A -phone- B -email- C come out whole).
 --
 -- Label propagation to a fixed point: every live contact starts labelled with its own key;
 -- each round, a contact whose label changed passes it to its neighbours, which keep it when
@@ -16,7 +16,7 @@ links AS (
     -- not a clique, so a key carried by n contacts costs n links, not n squared.
     SELECT contact_key, min(contact_key) OVER (PARTITION BY identity_key) AS anchor
     FROM crm.identity_edges
-    WHERE live
+    WHERE resolves
 ),
 neighbours AS (
     SELECT contact_key AS node, anchor AS neighbour FROM links WHERE contact_key <> anchor
@@ -24,7 +24,7 @@ neighbours AS (
     SELECT anchor, contact_key FROM links WHERE contact_key <> anchor
 ),
 labels(contact_key, root) USING KEY (contact_key) AS (
-    SELECT contact_key, contact_key FROM crm.contact_records WHERE deleted_at IS NULL
+    SELECT contact_key, contact_key FROM crm.contact_records WHERE deleted_at IS NULL AND NOT created_by_crmsync
     UNION
     SELECT n.neighbour, min(changed.root)
     FROM labels AS changed

@@ -8,6 +8,7 @@ SELECT
     o.contact_id,
     o.status,
     o.status_name,
+    o.status_final,
     o.currency,
     o.total,
     o.subtotal,

@@ -4,7 +4,9 @@
 --   last name fields first (their staging contacts say `names_split`), then a name of two
 --   words or more, then the most recently updated contact.
 -- - phone_e164 / email: the value most of the person's contacts carry (ties: the smallest).
--- - providers: where the person has a live contact; opted_in: opted in on any of them.
+-- - providers: where the person has a live contact of their own; opted_in: opted in on any
+--   of them. Records crmsync's push created (crm.contacts.created_by_crmsync) count nowhere
+--   here: a person pushed into a provider has not joined it, and every run sees the same people.
 -- - first_seen / last_seen: the earliest and latest of their contacts' created/updated times
 --   and their events; last_activity_at: their latest event where they acted (actor 'person':
 --   an inbound message, a campaign message read or clicked, a custom event), NULL if none.
@@ -22,7 +24,7 @@ WITH live AS (
     FROM crm.contacts AS c
     -- names_split comes with the staging contacts; crm.contacts, a mart, keeps its columns.
     JOIN crm.contact_records AS r ON r.provider = c.provider AND r.contact_id = c.contact_id
-    WHERE c.deleted_at IS NULL AND c.person_id IS NOT NULL
+    WHERE c.deleted_at IS NULL AND c.person_id IS NOT NULL AND NOT c.created_by_crmsync
 ),
 values_ranked AS (
     -- Per person and kind, each phone or email ranked by how many contacts carry it.

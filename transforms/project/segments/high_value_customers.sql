@@ -1,4 +1,4 @@
--- description: Paid or delivered orders adding up to 100 or more in one currency
+-- description: Paid or delivered Chatrace orders adding up to 100 or more in one currency
 -- push: chatman segment "High value customers"
 -- push: dmchamp list list_high_value
 -- push: whautomate tag "High Value Customer"

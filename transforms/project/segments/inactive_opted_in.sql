@@ -1,4 +1,4 @@
--- description: Opted in, known for 30+ days, and nothing done themselves in the 30 days before crm.clock
+-- description: Opted in on their own contact, known 30+ days, nothing done themselves in the 30 days before crm.clock
 -- push: chatman segment "Inactive opted-in"
 -- push: dmchamp list list_inactive_optin
 -- push: whautomate tag "Inactive Opted-in"

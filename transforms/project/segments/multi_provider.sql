@@ -1,4 +1,4 @@
--- description: People with a live contact in three or more providers
+-- description: People with their own live contact in 3+ providers (records crmsync made not counted)
 -- push: chatman segment "Multi-provider customers"
 -- push: dmchamp list list_multi_provider
 -- push: whautomate tag "Multi-provider"

@@ -1,4 +1,4 @@
--- description: An open deal with no reply for 7 days: last touched 7 to 30 days before crm.clock
+-- description: An open Chatrace deal with no reply for 7 days: last touched 7 to 30 days before crm.clock
 -- push: chatman segment "Stalled deals"
 -- push: dmchamp list list_stalled_deals
 -- push: whautomate tag "Stalled Deal"
