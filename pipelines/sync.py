@@ -111,7 +111,7 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
             info = pipeline.run(source, loader_file_format="parquet",
                                 refresh="drop_sources" if full_refresh else None)
             result.rows = _rows_loaded(pipeline, info)
-            tidy_raw(warehouse, pipeline, registry.provider(provider).dictionary)
+            tidy_raw(warehouse, pipeline, described.dictionary)
             result.deleted = mark_deleted(warehouse, f"raw_{provider}", run)
             quarantine(warehouse, provider, run)
     except (UserError, RequestFailed) as error:
