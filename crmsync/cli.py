@@ -23,6 +23,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        typer.echo(f"crmsync {version('crmsync')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(version: Annotated[bool, typer.Option(
+        "--version", callback=print_version, is_eager=True, help="Print crmsync's version and exit.")] = False) -> None:
+    # Options of crmsync itself, before any command (the app's help says what crmsync is).
+    return None
+
+
 sandbox_app = typer.Typer(help="The provider sandbox: every provider's API emulated on loopback.",
                           no_args_is_help=True)
 segments_app = typer.Typer(help="Segments: list them, show their members.", no_args_is_help=True)
@@ -127,12 +144,13 @@ def transform(
 def push(
     segment: Annotated[Optional[list[str]], typer.Option(help="Only this segment (repeatable).")] = None,
     provider: Providers = None,
-    dry_run: Annotated[bool, typer.Option(help="Show the changes, write nothing.")] = False,
+    # Flags without a --no- twin: the help then fits 80 columns whole.
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes, write nothing.")] = False,
     allow_mass_removal: Annotated[bool, typer.Option(
-        help="Apply removals the mass-removal guard would hold back.")] = False,
+        "--allow-mass-removal", help="Apply removals the mass-removal guard would hold back.")] = False,
     full_resync: Annotated[bool, typer.Option(
-        help="Send every membership of each target again, not only the differences (idempotent; "
-             "repairs what a provider cannot show, such as DM Champ lists).")] = False,
+        "--full-resync", help="Send every membership of each target again, not only the differences "
+                              "(idempotent; repairs what a provider cannot show, such as DM Champ lists).")] = False,
     sandbox: Sandbox = None,
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
     transforms: Transforms = None,
@@ -238,15 +256,89 @@ def segments_show(
     limit: Annotated[int, typer.Option(help="Show at most this many members.")] = 20,
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
     transforms: Transforms = None,
+    json_output: Json = False,
+    csv_output: Annotated[bool, typer.Option("--csv", help="Print the members as CSV on stdout.")] = False,
 ) -> None:
     """The members of one segment, with their best name, phone and email."""
+    from crmsync.exports import members_document, write_csv
     from crmsync.report import segment_members as show_members
     from crmsync.transforms.runner import DEFAULT_ROOT
     from crmsync.transforms.segments import segment_members
 
     if limit < 0:
         raise UserError("--limit must be 0 or more")
-    show_members(name, *segment_members(warehouse, transforms or DEFAULT_ROOT, name, limit))
+    if json_output and csv_output:
+        raise UserError("segments show: --json or --csv, not both")
+    columns, rows, total = segment_members(warehouse, transforms or DEFAULT_ROOT, name, limit)
+    if json_output:
+        print_json(members_document(name, columns, rows, total))
+    elif csv_output:
+        write_csv(columns, rows, sys.stdout)
+    else:
+        show_members(name, columns, rows, total)
+
+
+@segments_app.command("export")
+def segments_export(
+    name: Annotated[str, typer.Argument(help="The segment (its file name without .sql).")],
+    out: Annotated[Path, typer.Option(help="The file to write (replaced).")],
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    transforms: Transforms = None,
+) -> None:
+    """Write every member of one segment, with their best name, phone and email, to a file."""
+    from crmsync.exports import write_members
+    from crmsync.transforms.runner import DEFAULT_ROOT
+    from crmsync.transforms.segments import segment_members
+
+    columns, rows, total = segment_members(warehouse, transforms or DEFAULT_ROOT, name, None)
+    write_members(columns, rows, out, file_format)
+    typer.echo(f"wrote {total:,} members of {name} to {out}", err=True)
+
+
+@app.command()
+def person(
+    identifier: Annotated[str, typer.Argument(metavar="ID|PHONE|EMAIL",
+                                              help="A person_id, a phone (any shape) or an email.")],
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    json_output: Json = False,
+) -> None:
+    """One person: their records in every provider, their segments (entered, left) and every
+    push made for them."""
+    from crmsync.person import find_people
+    from crmsync.report import person_report
+
+    people = find_people(warehouse, identifier)
+    if json_output:
+        print_json({"people": [p.as_dict() for p in people]})
+    else:
+        person_report(people)
+
+
+@app.command()
+def docs(
+    out: Annotated[Path, typer.Option(help="Folder to write the site into.")] = Path("crmsync-docs"),
+    serve: Annotated[bool, typer.Option("--serve", help="Then serve it on loopback until Ctrl-C.")] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve (0: a free one).")] = 8800,
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    transforms: Transforms = None,
+) -> None:
+    """Write the docs site: models with columns, descriptions and tests, the lineage graph,
+    segments with size over time and their latest pushes, provider freshness."""
+    from crmsync.docs.render import write_site
+    from crmsync.docs.serve import site_server
+    from crmsync.docs.site import gather
+    from crmsync.transforms.runner import DEFAULT_ROOT
+
+    index = write_site(gather(warehouse, transforms or DEFAULT_ROOT), out)
+    typer.echo(f"wrote {index}", err=True)
+    if serve:
+        with site_server(out, warehouse, port=port) as server:
+            typer.echo(f"serving on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", err=True)
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                pass
 
 
 @app.command()

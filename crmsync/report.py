@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +20,7 @@ from crmsync.pipelines.sync import ProviderResult
 
 if TYPE_CHECKING:
     from crmsync.flows.status import Status
+    from crmsync.person import Person
     from crmsync.pipelines.push import PushResult, TargetResult
     from crmsync.transforms.runner import TransformResult
     from crmsync.transforms.segments import SegmentStatus
@@ -194,10 +195,14 @@ def segments_overview(statuses: list[SegmentStatus]) -> None:
 def segment_members(name: str, columns: list[str], rows: list[tuple], total: int) -> None:
     """`segments show`: the first members with their name, phone and email."""
     table = Table(title=f"{name}: {len(rows):,} of {total:,} members")
-    for column in columns:
-        table.add_column(column, no_wrap=column == "person_id")
+    # The whole name stands for its parts (--json and --csv have them); ids, phones and emails
+    # stay on one line, whole: a marketer copies them from here.
+    shown = [i for i, c in enumerate(columns) if "full_name" not in columns or c not in ("first_name", "last_name")]
+    for i in shown:
+        whole = columns[i] == "person_id" or any(w in columns[i] for w in ("phone", "email"))
+        table.add_column(columns[i], no_wrap=whole, overflow="fold")
     for row in rows:
-        table.add_row(*("" if value is None else str(value) for value in row))
+        table.add_row(*("" if row[i] is None else str(row[i]) for i in shown))
     stdout.print(table)
 
 
@@ -295,6 +300,10 @@ def _cell(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
+def _minute(value: object) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "never"
+
+
 def status_report(status: Status) -> None:
     """`status`: last runs, freshness, failing providers, rows, segments, held and rejected pushes."""
     if not status.last_runs and not status.raw_rows:
@@ -305,26 +314,49 @@ def status_report(status: Status) -> None:
     if status.last_push:
         _records_table("last push", [status.last_push],
                        ["status", "finished_at", "added", "removed", "rejected", "held"])
-    _records_table("freshness per provider and table", status.freshness,
-                   ["provider", "table", "fresh_at", "last_status", "last_loaded"],
-                   extra=lambda r: {"rows now": status.raw_rows.get(f"raw_{r['provider']}.{r['table']}", "")})
-    _records_table("staleness of what is re-checked record by record (within the run budget)", status.staleness,
-                   ["provider", "resource", "records", "oldest_hours", "median_hours", "oldest_confirmed_at"])
+    # One line per table at 80 columns: provider.table, minutes, the latest attempt in one cell.
+    _records_table("freshness per provider and table", [
+        {"table": f"{r['provider']}.{r['table']}", "fresh at": _minute(r["fresh_at"]),
+         "last run": f"ok +{r['last_loaded'] or 0:,}" if r["last_status"] == "ok" else r["last_status"],
+         "rows now": status.raw_rows.get(f"raw_{r['provider']}.{r['table']}", "")} for r in status.freshness],
+        ["table", "fresh at", "last run", "rows now"])
+    _records_table("staleness of what is re-checked record by record (within the run budget)", [
+        {"resource": f"{r['provider']}.{r['resource']}", "records": r["records"],
+         "oldest h": r["oldest_hours"], "median h": r["median_hours"]} for r in status.staleness],
+        ["resource", "records", "oldest h", "median h"])
     _records_table("providers failing now", status.failing_providers, ["provider", "tables", "at", "error"])
     _records_table("segments", status.segments, ["segment", "size", "entered", "left", "built_at"])
     _records_table("held and rejected in the last push", status.held_rejected,
                    ["segment", "provider", "status", "members", "example_error"])
 
 
-def _records_table(title: str, records: list[dict], columns: list[str],
-                   extra: Callable[[dict], dict] | None = None) -> None:
+def _records_table(title: str, records: list[dict], columns: list[str]) -> None:
     if not records:
         return
     table = Table(title=title)
-    names = columns + (list(extra(records[0])) if extra else [])
-    for column in names:
-        table.add_column(column)
+    for column in columns:  # folded onto a second line, never cut short with "…"
+        table.add_column(column, overflow="fold")
     for record in records:
-        values = {**record, **(extra(record) if extra else {})}
-        table.add_row(*("" if values.get(c) is None else _cell(values.get(c)) for c in names))
+        table.add_row(*("" if record.get(c) is None else _cell(record.get(c)) for c in columns))
     stdout.print(table)
+
+
+def person_report(people: list[Person]) -> None:
+    """`person`: per person found, who they are, their provider records, segment stays and pushes."""
+    for found in people:
+        about = found.person
+        providers = ", ".join(about.get("providers") or [])
+        stdout.print(Text.assemble(("person ", "bold"), (found.person_id, "bold"), " ",
+                                   " · ".join(str(v) for v in (about.get("full_name"), about.get("phone_e164"),
+                                                               about.get("email"), providers) if v)))
+        _records_table("records in every provider", [
+            {**c, "contact": f"{c['provider']}:{c['contact_id']}", "phone": c["phone_e164"] or c["phone_raw"],
+             "state": f"deleted {_cell(c['deleted_at'])}" if c["deleted_at"] else "live"} for c in found.contacts],
+            ["contact", "phone", "email", "state"])
+        _records_table("segments", [{**s, "left_at": s["left_at"] or "still in"} for s in found.segments],
+                       ["segment", "entered_at", "left_at"])
+        _records_table("pushes made for them", [
+            {**p, "change": f"{p['operation']} {p['status']}"} for p in found.pushes],
+            ["at", "provider", "segment", "change", "error"])
+        if not found.pushes:
+            stdout.print("no push made for them yet")

@@ -83,3 +83,6 @@ class Provider:
     # name, the record when there is one) and whether the target holds it. The push compares
     # it with what crmsync added to find drift and hand-made members. None: it cannot be read.
     push_seen: Path | None = None
+    # Its `raw.toml`: what crmsync knows of the provider's fields, the raw_<provider> tables'
+    # and columns' comments in the warehouse (pipelines/raw_dictionary.py). None: undescribed.
+    dictionary: Path | None = None

@@ -21,6 +21,7 @@ from crmsync.kernel.errors import UserError
 from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.kernel.warehouse import tables_of
+from crmsync.pipelines.raw_dictionary import tidy_raw
 from crmsync.sources import registry
 from crmsync.sources.common import budget
 from crmsync.sources.common.config import provider_settings
@@ -111,6 +112,7 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
             info = pipeline.run(source, loader_file_format="parquet",
                                 refresh="drop_sources" if full_refresh else None)
             result.rows = _rows_loaded(pipeline, info)
+            tidy_raw(warehouse, pipeline, described.dictionary)
             result.deleted = mark_deleted(warehouse, f"raw_{provider}", run)
             budget.save(warehouse, provider, run.refreshes, failed=run.failed)
             quarantine(warehouse, provider, run)

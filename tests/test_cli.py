@@ -18,7 +18,7 @@ from crmsync.sandbox.link import START, with_optional_values
 from crmsync.sandbox.server import SandboxServer, free_port
 
 COMMANDS = ["sync", "transform", "push", "run", "serve", "status", "segments", "bench",
-            "sandbox", "sandbox serve", "segments list", "segments show"]
+            "sandbox", "sandbox serve", "segments list", "segments show", "segments export", "person", "docs"]
 
 
 def crmsync(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,

@@ -60,6 +60,7 @@ TEST_SHAPES = {
     "relationships": 'relationships = { person_id = "crm.people.person_id" }',
 }
 TEST_KINDS = tuple(TEST_SHAPES)
+DECLARATION_KEYS = ("description", "descriptions", "columns", "tests")  # a model's <name>.toml
 HEADER_LINE = re.compile(r"--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
 
 
@@ -97,6 +98,8 @@ class Model:
     columns: dict[str, str] = field(default_factory=dict)  # staging: column -> DuckDB type
     depends_on: frozenset[str] = frozenset()  # other models' relations
     sources: frozenset[str] = frozenset()  # raw_* and ops.* tables read
+    description: str = ""  # the relation's comment in the warehouse
+    descriptions: dict[str, str] = field(default_factory=dict)  # column -> its comment
 
     @property
     def schema(self) -> str:
@@ -217,6 +220,7 @@ def load_model(name: str, path: Path, model_names: set[str]) -> Model:
     tables = referenced_tables(statement)
     sql, matched = expand_patterns(path, name, sql, relation_patterns(statement), model_names)
     declaration = read_declaration(path.with_suffix(".toml"))
+    description, descriptions = parse_descriptions(path.with_suffix(".toml"), declaration)
     return Model(
         name=name, path=path, sql=sql,
         materialized=materialization(path, text),
@@ -224,6 +228,7 @@ def load_model(name: str, path: Path, model_names: set[str]) -> Model:
         columns=parse_columns(path.with_suffix(".toml"), declaration.get("columns", {})),
         depends_on=frozenset(t for t in {*tables, *matched} if t in model_names and t != name),
         sources=frozenset(t for t in tables if is_source(t)),
+        description=description, descriptions=descriptions,
     )
 
 
@@ -293,12 +298,29 @@ def materialization(path: Path, sql: str) -> str:
 
 
 def read_declaration(path: Path) -> dict[str, Any]:
+    """A model's TOML; a key it does not know is a UserError naming the closest one."""
     if not path.exists():
         return {}
     try:
-        return tomllib.loads(path.read_text())
+        declaration = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise UserError(f"{path}: not valid TOML: {error}") from None
+    for key in declaration:
+        if key not in DECLARATION_KEYS:
+            close = difflib.get_close_matches(key, DECLARATION_KEYS, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(DECLARATION_KEYS)}"
+            raise UserError(f"{path}: unknown key {key!r}; {hint}")
+    return declaration
+
+
+def parse_descriptions(path: Path, declaration: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """`description` (the relation's) and `[descriptions]` (column -> text): its comments in
+    the warehouse (kernel/comments.py)."""
+    description, columns = declaration.get("description", ""), declaration.get("descriptions", {})
+    if not isinstance(description, str) or not isinstance(columns, dict) \
+            or not all(isinstance(text, str) and text.strip() for text in columns.values()):
+        raise UserError(f'{path}: description = "<text>" and [descriptions] <column> = "<text>"')
+    return description, dict(columns)
 
 
 def parse_tests(path: Path, tests: dict[str, Any]) -> tuple[DataTest, ...]:

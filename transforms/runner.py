@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from crmsync.kernel.comments import comment_on
 from crmsync.kernel.errors import UserError
 from crmsync.kernel.warehouse import open_warehouse, relations
 from crmsync.transforms.checks import check_sql, columns_test, quote, relation
@@ -241,6 +242,7 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model, missing: list[str]
             con.execute(f"DROP {previous.upper()} {target}")
         # The newline keeps a trailing `--` comment of the model from swallowing anything.
         con.execute(f"CREATE OR REPLACE {model.materialized.upper()} {target} AS\n{body}\n")
+        comment_on(con, model.name, model.description, model.descriptions)  # replacing dropped them
         rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
     except duckdb.Error as error:
         raise BuildFailed(f"{model.name} ({model.path}): {first_line(error)}") from None

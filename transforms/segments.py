@@ -237,8 +237,10 @@ def segment_overview(warehouse: Path, root: Path) -> list[SegmentStatus]:
     return [SegmentStatus(s, *latest[s.name]) if s.name in latest else SegmentStatus(s) for s in segments]
 
 
-def segment_members(warehouse: Path, root: Path, name: str, limit: int) -> tuple[list[str], list[tuple], int]:
-    """(columns, up to `limit` members with their name/phone/email from crm.people, total members)."""
+def segment_members(warehouse: Path, root: Path, name: str,
+                    limit: int | None) -> tuple[list[str], list[tuple], int]:
+    """(columns, up to `limit` (None: all) members with their name/phone/email from crm.people,
+    total members)."""
     known = {s.name for s in load_segments(root / "segments")}
     with open_warehouse(warehouse, read_only=True, confined=True) as con:
         if not "crm.segment_members" in relations(con):

@@ -19,8 +19,8 @@ CREATE TABLE IF NOT EXISTS ops.push_log (
     segment VARCHAR NOT NULL,
     person_id VARCHAR NOT NULL,
     contact_id VARCHAR,
-    operation VARCHAR NOT NULL,  -- add | restore (drift put back) | resend (--full-resync) | remove
-    status VARCHAR NOT NULL,     -- ok | rejected | held | gone | lost | reported (drift, push.on_drift = report)
+    operation VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
     error VARCHAR,
     "at" TIMESTAMPTZ NOT NULL
 );
@@ -34,8 +34,8 @@ CREATE TABLE IF NOT EXISTS ops.push_log (
 -- .created_by_crmsync) and do not count them as the person being in that provider.
 CREATE TABLE IF NOT EXISTS ops.created_records (
     provider VARCHAR NOT NULL,
-    contact_id VARCHAR NOT NULL,  -- the record's id as the provider's staging contacts know it
-    person_id VARCHAR NOT NULL,   -- who it was made for
+    contact_id VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
     segment VARCHAR NOT NULL,
     run_id VARCHAR NOT NULL,
     created_at TIMESTAMPTZ NOT NULL
@@ -51,9 +51,51 @@ CREATE TABLE IF NOT EXISTS ops.push_runs (
     run_id VARCHAR PRIMARY KEY,
     started_at TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ,
-    status VARCHAR NOT NULL,     -- running | ok | failed | killed (found running by a later push)
+    status VARCHAR NOT NULL,
     added INTEGER,
     removed INTEGER,
     rejected INTEGER,
     held INTEGER
 );
+-- The data dictionary (kernel/comments.py).
+COMMENT ON TABLE ops.push_state IS 'What crmsync has pushed and the provider confirmed: one row per membership it made (Waabot: per group record it created).';
+COMMENT ON COLUMN ops.push_state.provider IS 'The provider pushed to.';
+COMMENT ON COLUMN ops.push_state.segment IS 'The segment (crm.segment_members).';
+COMMENT ON COLUMN ops.push_state.target_id IS 'The id of the provider-side target (segment, list, tag or group) the membership was made in.';
+COMMENT ON COLUMN ops.push_state.person_id IS 'The member (crm.people).';
+COMMENT ON COLUMN ops.push_state.contact_id IS 'The provider contact the membership was given to.';
+COMMENT ON COLUMN ops.push_state.record_id IS 'The provider record crmsync created for it (Waabot group records); NULL elsewhere.';
+COMMENT ON COLUMN ops.push_state.pushed_at IS 'When the provider confirmed it.';
+COMMENT ON COLUMN ops.push_state.target IS 'The segment header''s target (chatman segment "High value"): rows of an earlier target_id show it was deleted or made again in the provider.';
+COMMENT ON TABLE ops.push_log IS 'Every change a push made or tried, per provider, segment and person: the audit of what crmsync did in the providers.';
+COMMENT ON COLUMN ops.push_log.run_id IS 'The push run (ops.push_runs).';
+COMMENT ON COLUMN ops.push_log.provider IS 'The provider pushed to.';
+COMMENT ON COLUMN ops.push_log.segment IS 'The segment.';
+COMMENT ON COLUMN ops.push_log.person_id IS 'The person (crm.people).';
+COMMENT ON COLUMN ops.push_log.contact_id IS 'The provider contact, when one was known.';
+COMMENT ON COLUMN ops.push_log.operation IS 'add | restore (drift put back) | resend (--full-resync) | remove.';
+COMMENT ON COLUMN ops.push_log.status IS 'ok | rejected | held (mass-removal guard) | gone (contact deleted) | lost (drift) | reported (drift, push.on_drift = report).';
+COMMENT ON COLUMN ops.push_log.error IS 'Why the provider rejected it (scrubbed of secrets); NULL otherwise.';
+COMMENT ON COLUMN ops.push_log."at" IS 'When.';
+COMMENT ON TABLE ops.created_records IS 'Provenance: the provider records a push itself created (a DM Champ contact for a person DM Champ did not have, a Waabot group record), one row per record, never deleted.';
+COMMENT ON COLUMN ops.created_records.provider IS 'The provider the record was created in.';
+COMMENT ON COLUMN ops.created_records.contact_id IS 'The record''s id as the provider''s staging contacts know it.';
+COMMENT ON COLUMN ops.created_records.person_id IS 'Who it was made for (crm.people).';
+COMMENT ON COLUMN ops.created_records.segment IS 'The segment whose push created it.';
+COMMENT ON COLUMN ops.created_records.run_id IS 'The push run (ops.push_runs).';
+COMMENT ON COLUMN ops.created_records.created_at IS 'When the provider confirmed it.';
+COMMENT ON TABLE ops.push_intents IS 'Adds about to be sent (write-ahead): a push killed midway leaves them, so the next push knows those memberships are crmsync''s.';
+COMMENT ON COLUMN ops.push_intents.provider IS 'The provider.';
+COMMENT ON COLUMN ops.push_intents.segment IS 'The segment.';
+COMMENT ON COLUMN ops.push_intents.person_id IS 'The person about to be added.';
+COMMENT ON COLUMN ops.push_intents.run_id IS 'The push run that wrote it.';
+COMMENT ON COLUMN ops.push_intents."at" IS 'When it was written.';
+COMMENT ON TABLE ops.push_runs IS 'One row per push run: when, how it ended and its totals.';
+COMMENT ON COLUMN ops.push_runs.run_id IS 'The push run.';
+COMMENT ON COLUMN ops.push_runs.started_at IS 'When it started.';
+COMMENT ON COLUMN ops.push_runs.finished_at IS 'When it finished; NULL while running (or killed).';
+COMMENT ON COLUMN ops.push_runs.status IS 'running | ok | failed | killed (found running by a later push).';
+COMMENT ON COLUMN ops.push_runs.added IS 'Memberships added.';
+COMMENT ON COLUMN ops.push_runs.removed IS 'Memberships removed.';
+COMMENT ON COLUMN ops.push_runs.rejected IS 'Changes the providers rejected.';
+COMMENT ON COLUMN ops.push_runs.held IS 'Removals the mass-removal guard held back.';

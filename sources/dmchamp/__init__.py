@@ -259,4 +259,5 @@ PROVIDER = Provider(
     required=("lookups", "contacts"),  # the contacts are found by the look-ups
     emulator="crmsync.sandbox.providers.dmchamp:DmChamp",
     staging=HERE / "staging",
+    dictionary=HERE / "raw.toml",
 )

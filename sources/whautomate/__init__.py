@@ -185,4 +185,5 @@ PROVIDER = Provider(
     staging=HERE / "staging",
     known_people=HERE / "known_people.sql",
     push_seen=HERE / "push_seen.sql",
+    dictionary=HERE / "raw.toml",
 )

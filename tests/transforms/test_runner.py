@@ -316,3 +316,25 @@ def test_transform_command_prints_json_and_exits_0_1_2(shop: Path, warehouse: Pa
     unknown = crmsync(*common, "--select", "nope")
     assert unknown.returncode == 2
     assert len(unknown.stderr.strip().splitlines()) == 1 and "nope" in unknown.stderr
+
+
+def test_a_models_descriptions_are_its_comments_in_the_warehouse_run_after_run(shop: Path, warehouse: Path) -> None:
+    write_tree(shop, {"marts/a_summary.toml": 'description = "Spend per customer"\n\n'
+                                             '[descriptions]\ntotal = "What they spent, in cents"\n'})
+    for _ in range(2):  # CREATE OR REPLACE drops a relation's comments: each run writes them again
+        assert run_transforms(warehouse, shop).status == "ok"
+        assert query(warehouse, "SELECT comment FROM duckdb_tables() WHERE table_name = 'a_summary'") == \
+            [("Spend per customer",)]
+        assert query(warehouse, "SELECT column_name, comment FROM duckdb_columns() "
+                                "WHERE table_name = 'a_summary' ORDER BY column_index") == \
+            [("customer_id", None), ("total", "What they spent, in cents")]
+
+
+def test_a_description_of_a_column_the_model_lacks_fails_and_an_unknown_key_is_refused(
+        shop: Path, warehouse: Path) -> None:
+    write_tree(shop, {"marts/a_summary.toml": '[descriptions]\nspent = "gone"\n'})
+    result = run_transforms(warehouse, shop)
+    assert result.status == "failed" and "crm.a_summary" in result.error and "spent" in result.error
+    write_tree(shop, {"marts/a_summary.toml": 'descripton = "typo"\n'})
+    with pytest.raises(UserError, match=r"a_summary.toml: unknown key 'descripton'; did you mean description\?"):
+        run_transforms(warehouse, shop)

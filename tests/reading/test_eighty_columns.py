@@ -1,0 +1,57 @@
+"""What crmsync prints fits an 80-column terminal (COLUMNS=80) whole: no line wider, nothing cut short with
+"…", a table row on one line where it can be; and `crmsync --version`."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.reading.conftest import Ran
+
+
+@pytest.mark.parametrize("command, whole", [
+    (["status"], ["chatrace.pipeline_custom_fields", "whautomate.contact_tags"]),
+    (["segments", "list"], ["high_value_customers", "stalled_opportunities"]),
+    (["push", "--help"], ["--allow-mass-removal", "--full-resync", "--dry-run"]),
+])
+def test_the_output_fits_80_columns_whole(looped: Path, command: list[str], whole: list[str],
+                                          cli: Callable[..., Ran]) -> None:
+    done = cli(*command, *([] if "--help" in command else ["--warehouse", str(looped)]))
+    assert done.code == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) > 5 and max(map(len, lines)) <= 80, done.stdout
+    assert "…" not in done.stdout, done.stdout
+    for word in whole:
+        assert any(word in line for line in lines), f"{word} is not whole on a line:\n{done.stdout}"
+
+
+def test_a_segments_members_and_a_person_fit_80_columns_with_whole_phones_and_emails(
+        looped: Path, cli: Callable[..., Ran]) -> None:
+    with duckdb.connect(str(looped), read_only=True) as con:
+        person_id, phone, email = con.execute(
+            "SELECT person_id, phone_e164, email FROM crm.segment_members JOIN crm.people USING (person_id) "
+            "WHERE segment = 'multi_provider' AND email IS NOT NULL ORDER BY person_id LIMIT 1").fetchone()
+    for command in (["segments", "show", "multi_provider"], ["person", person_id]):
+        done = cli(*command, "--warehouse", str(looped))
+        assert done.code == 0, done.stderr
+        assert max(map(len, done.stdout.splitlines())) <= 80 and "…" not in done.stdout, done.stdout
+        assert phone in done.stdout and person_id in done.stdout
+    assert email in cli("segments", "show", "multi_provider", "--warehouse", str(looped)).stdout
+
+
+def test_status_gives_each_provider_table_one_line(looped: Path, cli: Callable[..., Ran]) -> None:
+    lines = cli("status", "--warehouse", str(looped)).stdout.splitlines()
+    rows = [line for line in lines if line.startswith("│ chatman.")]
+    assert len(rows) >= 5 and all(" ok +" in row for row in rows), "\n".join(lines)
+    assert not [line for line in lines if line.startswith("│  ")]  # no row continued on a second line
+
+
+def test_version() -> None:  # in its own process: the installed entry point, its metadata
+    done = subprocess.run([sys.executable, "-m", "crmsync", "--version"], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, f"crmsync {importlib.metadata.version('crmsync')}\n")
