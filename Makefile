@@ -22,6 +22,8 @@ demo: install
 	@echo "Open the warehouse (read-only while nothing writes to it):"
 	@echo "  $(BIN)/python -c \"import duckdb; duckdb.connect('crmsync.duckdb', read_only=True).sql('SHOW ALL TABLES').show()\""
 	@echo "Its state: $(BIN)/crmsync status --warehouse crmsync.duckdb [--check]"
+	@echo "The docs page (models, lineage, segments over time, a person's history):"
+	@echo "  $(BIN)/crmsync docs --warehouse crmsync.duckdb --serve"
 
 test: install
 	$(BIN)/ruff check .
