@@ -35,8 +35,10 @@ CREATE TABLE IF NOT EXISTS ops.push_intents (
     run_id VARCHAR NOT NULL,
     "at" TIMESTAMPTZ NOT NULL
 );
+-- run_id is a fresh uuid per push, unique by construction: no key constraint, which a
+-- DuckLake table cannot have.
 CREATE TABLE IF NOT EXISTS ops.push_runs (
-    run_id VARCHAR PRIMARY KEY,
+    run_id VARCHAR NOT NULL,
     started_at TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ,
     status VARCHAR NOT NULL,     -- running | ok | failed | killed (found running by a later push)
