@@ -17,6 +17,8 @@ every connection loads them from that folder with autoinstall off.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from dlt.destinations.impl.ducklake.configuration import DuckLakeCredentials
 from dlt.destinations.impl.ducklake.sql_client import DuckLakeSqlClient
 
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.overlap import run_lock
 
 PREFIX = "ducklake:"
 ATTACH_AS = "lake"  # the attached catalog's name, and the catalog's metadata schema in PostgreSQL
@@ -92,6 +95,17 @@ class Lake:
         credentials = DuckLakeCredentials(ATTACH_AS, catalog=self.catalog, storage=self.storage)
         credentials.global_config = {**EXTENSIONS, **(global_config or {})}
         return resolve_configuration(credentials, accept_partial=False)
+
+
+@contextmanager
+def provider_lock(warehouse: Path | Lake, provider: str) -> Iterator[None]:
+    """A lake's syncs run side by side, but one provider's sync at a time on this machine (its
+    dlt working folder is one); a DuckDB file's one writer holds the whole file already."""
+    if not isinstance(warehouse, Lake):
+        yield
+        return
+    with run_lock(warehouse.scoped(f"sync-{provider}"), f"crmsync sync {provider}"):
+        yield
 
 
 def lake_destination(lake: Lake, global_config: dict[str, Any]) -> dlt.destinations.ducklake:

@@ -17,7 +17,7 @@ from typing import Any
 
 import dlt
 from crmsync.kernel.errors import UserError
-from crmsync.kernel.lake import Lake, lake_destination
+from crmsync.kernel.lake import Lake, lake_destination, provider_lock
 from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.kernel.warehouse import tables_of
@@ -78,7 +78,7 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
     run = SyncRun(warehouse=warehouse,
                   on_rows=(lambda table, rows: progress(provider, table, rows)) if progress else None)
     try:
-        with warehouse_session(warehouse):  # see sources/common/warehouse.py
+        with warehouse_session(warehouse), provider_lock(warehouse, provider):  # see kernel/lake.py
             settings = provider_settings(provider, full_scan)
             source = registry.provider(provider).build_source(settings, run)
             pipeline = dlt.pipeline(
