@@ -17,6 +17,7 @@ every connection loads them from that folder with autoinstall off.
 from __future__ import annotations
 
 import shlex
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -109,7 +110,9 @@ def provider_lock(warehouse: Path | Lake, provider: str) -> Iterator[None]:
 
 
 def lake_destination(lake: Lake, global_config: dict[str, Any]) -> dlt.destinations.ducklake:
-    """dlt's ducklake destination on this lake."""
+    """dlt's ducklake destination on this lake, made first by crmsync's own attach (see
+    connect_lake: syncs starting together race to make it)."""
+    connect_lake(lake).close()
     return dlt.destinations.ducklake(lake.credentials(global_config))
 
 
@@ -162,8 +165,11 @@ def connect_lake(lake: Lake, read_only: bool = False, confined: bool = False,
     warehouse.CONFINED)."""
     con = duckdb.connect(config={**EXTENSIONS, **(config or {})})
     try:
-        for statement in attach_statements(lake, read_only):
+        statements = attach_statements(lake, read_only)
+        for statement in statements[:-2]:
             con.execute(statement)
+        attach(con, statements[-2])
+        con.execute(statements[-1])
         if not read_only:
             inline_small_writes(con)
         if confined:
@@ -172,8 +178,24 @@ def connect_lake(lake: Lake, read_only: bool = False, confined: bool = False,
             con.execute("SET lock_configuration = true")
     except duckdb.Error as error:
         con.close()
+        if read_only and "does not exist" in str(error):  # a reader never creates the lake
+            raise UserError(f"no lake at {lake} yet; run crmsync sync first") from None
         raise UserError(f"{lake}: cannot attach the lake ({str(error).strip().splitlines()[0][:200]})") from None
     return con
+
+
+def attach(con: duckdb.DuckDBPyConnection, statement: str, attempts: int = 8) -> None:
+    """ATTACH the lake. The first ATTACH makes the lake's tables in the catalog; writers that
+    start together both try (PostgreSQL: "duplicate key value violates unique constraint"),
+    and the one that lost finds the lake made when it tries again."""
+    for attempt in range(attempts):
+        try:
+            con.execute(statement)
+            return
+        except duckdb.Error as error:
+            if "duplicate key" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def attach_statements(lake: Lake, read_only: bool) -> list[str]:
