@@ -44,7 +44,7 @@ DATA_PATH_SETTING = "warehouse.data_path"
 # and the segment history commit small batches, and with a file per commit every read and
 # commit slowed in proportion to the files (50 commits: 0.08 s each at first, 0.32 s after
 # 150; inlined: 0.07 s flat). A lake's option, stored in its catalog, so dlt's loader has it too.
-INLINING_ROWS = 1000
+INLINING_ROWS = 100  # above a push batch; a sync's pages still land as Parquet files
 EXTENSIONS = {
     "extension_directory": str(Path(next(iter(duckdb_ext.__path__))) / "extensions"),
     "autoinstall_known_extensions": "false",
