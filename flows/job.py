@@ -36,6 +36,8 @@ from crmsync.flows.summary import (
     table_rows,
 )
 from crmsync.kernel.overlap import RunInProgress, acquire, release
+from crmsync.kernel.lake import Lake
+from crmsync.kernel.warehouse import Warehouse, parse_warehouse
 from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.pipelines.sync import ProviderResult
 from crmsync.sources import registry
@@ -48,6 +50,8 @@ from prefect.states import Completed, Failed, State
 
 SYNC_FLOW = "crmsync-sync"
 FULL_SCAN_FLOW = "crmsync-full-scan"
+PROVIDER_FLOW = "crmsync-provider"  # a lake: one provider's sync (flows/lake.py)
+TRANSFORM_PUSH_FLOW = "crmsync-transform-push"  # a lake: transform and push what is loaded
 ARTIFACT_KEY = "crmsync-run"
 
 
@@ -119,13 +123,18 @@ def publish(summary: RunSummary, logger: logging.LoggerAdapter | logging.Logger)
         logger.warning("could not create the run artifact: %s", error)
 
 
-def run_job(flow_name: str, warehouse: Path, push_enabled: bool = True, providers: list[str] | None = None,
-            transforms: Path | None = None, full_scan: bool = False) -> RunSummary:
-    """The whole job once, as the body of a flow run."""
+def run_job(flow_name: str, warehouse: Warehouse, push_enabled: bool = True, providers: list[str] | None = None,
+            transforms: Path | None = None, full_scan: bool = False, sync: bool = True,
+            transform: bool = True) -> RunSummary:
+    """The whole job once, as the body of a flow run; on a lake, a provider's own flow syncs
+    only (`transform=False`) and the transform-and-push flow builds on what is loaded
+    (`sync=False`), each holding its own part of the lake (a DuckDB file: all of it)."""
     logger = get_run_logger()
     settings = flow_settings()
     context = get_run_context()
     summary = RunSummary(run_id=str(context.flow_run.id), flow=flow_name, started_at=datetime.now(UTC))
+    if isinstance(warehouse, Lake):
+        warehouse = warehouse.scoped("-".join([flow_name, *(providers or [])]))
     try:
         owner = acquire(warehouse, flow_name)
     except RunInProgress as busy:
@@ -137,9 +146,13 @@ def run_job(flow_name: str, warehouse: Path, push_enabled: bool = True, provider
     try:
         root = transforms or DEFAULT_ROOT
         with dlt_logs_to(logger):
-            summary.providers = sync_all(providers or list(registry.names()), warehouse, settings, full_scan)
-            transform_step(summary, warehouse, root, settings)
-            push_step(summary, warehouse, root, push_enabled)
+            if sync:
+                summary.providers = sync_all(providers or list(registry.names()), warehouse, settings, full_scan)
+            if transform:
+                transform_step(summary, warehouse, root, settings)
+                push_step(summary, warehouse, root, push_enabled)
+            else:
+                summary.transform = summary.push = StepOutcome("skipped", f"{TRANSFORM_PUSH_FLOW} builds and pushes")
         summary.state, summary.reason = run_state(summary)
         summary.finished_at = datetime.now(UTC)
         ops.write_sync_run(warehouse, summary)
@@ -172,7 +185,7 @@ def final_state(summary: RunSummary) -> State:
 def sync_flow(warehouse: str = "crmsync.duckdb", push: bool = True, providers: list[str] | None = None,
               transforms: str | None = None) -> State:
     """Incremental: sync what changed, rebuild the models and segments, push the changes."""
-    return final_state(run_job(SYNC_FLOW, Path(warehouse), push, providers,
+    return final_state(run_job(SYNC_FLOW, parse_warehouse(warehouse), push, providers,
                                Path(transforms) if transforms else None))
 
 
@@ -180,5 +193,19 @@ def sync_flow(warehouse: str = "crmsync.duckdb", push: bool = True, providers: l
 def full_scan_flow(warehouse: str = "crmsync.duckdb", push: bool = True, providers: list[str] | None = None,
                    transforms: str | None = None) -> State:
     """Like crmsync-sync, with every full scan forced: deletions are marked."""
-    return final_state(run_job(FULL_SCAN_FLOW, Path(warehouse), push, providers,
+    return final_state(run_job(FULL_SCAN_FLOW, parse_warehouse(warehouse), push, providers,
                                Path(transforms) if transforms else None, full_scan=True))
+
+
+@flow(name=PROVIDER_FLOW, log_prints=True)
+def provider_flow(warehouse: str, provider: str, full_scan: bool = False) -> State:
+    """A lake: one provider's sync on its own schedule, beside the others' (flows/DEPLOY.md)."""
+    return final_state(run_job(PROVIDER_FLOW, parse_warehouse(warehouse), False, [provider],
+                               full_scan=full_scan, transform=False))
+
+
+@flow(name=TRANSFORM_PUSH_FLOW, log_prints=True)
+def transform_push_flow(warehouse: str, push: bool = True, transforms: str | None = None) -> State:
+    """A lake: build the models and segments from what the providers' flows loaded, push."""
+    return final_state(run_job(TRANSFORM_PUSH_FLOW, parse_warehouse(warehouse), push,
+                               transforms=Path(transforms) if transforms else None, sync=False))
