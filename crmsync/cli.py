@@ -244,7 +244,7 @@ def bench(
     contacts: Annotated[int, typer.Option(help="Contacts of the benchmark population.")] = 100_000,
     only: Annotated[Optional[list[str]], typer.Option(
         help="Only this item (repeatable): sync, declarative, rate_limit, memory, transforms, push, "
-             "incremental.")] = None,
+             "lake, incremental.")] = None,
     skip: Annotated[Optional[list[str]], typer.Option(help="Leave this item out (repeatable).")] = None,
     json_output: Json = False,
 ) -> None:

@@ -51,10 +51,11 @@ def lake_deployments(lake: Lake, settings: FlowSettings) -> list[RunnerDeploymen
     cron = [Cron(settings.sync_cron, timezone=settings.timezone)]
     return [*(provider_flow.to_deployment(name=f"{SYNC_FLOW}-{provider}", schedules=cron,
                                           parameters={"warehouse": str(lake), "provider": provider},
+                                          concurrency_limit=1,  # one provider's sync once at a time
                                           description=f"Sync {provider} into the lake.")
               for provider in registry.names()),
             transform_push_flow.to_deployment(name=TRANSFORM_PUSH_FLOW, schedules=cron,
-                                              parameters={"warehouse": str(lake)},
+                                              parameters={"warehouse": str(lake)}, concurrency_limit=1,
                                               description="Build the models and segments from the lake, push.")]
 
 
@@ -71,6 +72,7 @@ def deploy_to_pool(warehouse: Warehouse, pool: str, source: Path = Path(__file__
         sourced = flow.from_source(source=str(source), entrypoint=ENTRYPOINTS[deployment.flow_name])
         ids.append(str(sourced.deploy(name=deployment.name, work_pool_name=pool, parameters=deployment.parameters,
                                       schedules=deployment.schedules, description=deployment.description,
+                                      concurrency_limit=deployment.concurrency_limit,
                                       print_next_steps=False)))
     return ids
 
