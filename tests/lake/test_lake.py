@@ -74,3 +74,14 @@ def test_sql_queries_a_lake_read_only_as_json_or_csv_and_opens_the_shell(empty_l
     assert write.returncode == 2 and "read-only" in write.stderr.lower(), write.stderr
     assert shell.returncode == 0 and "15" in shell.stdout, shell.stdout + shell.stderr
     assert lake_query(empty_lake, "SELECT count(*) FROM raw_s.people") == [(2,)]
+
+
+def test_sql_opens_a_duckdb_file_the_same_way(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    load_raw(warehouse, "raw_s.people", "id VARCHAR, score INTEGER", [("p1", 3), ("p2", 12)])
+
+    as_csv = crmsync("sql", "SELECT id FROM raw_s.people ORDER BY id", "--warehouse", str(warehouse), "--csv")
+    shell = crmsync("sql", "--warehouse", str(warehouse), stdin="SELECT max(score) AS top FROM raw_s.people;\n")
+
+    assert as_csv.stdout.splitlines() == ["id", "p1", "p2"], as_csv.stderr
+    assert shell.returncode == 0 and "12" in shell.stdout, shell.stdout + shell.stderr
