@@ -20,7 +20,7 @@ demo: install
 	$(BIN)/crmsync segments list --warehouse crmsync.duckdb
 	@echo
 	@echo "Open the warehouse (read-only while nothing writes to it):"
-	@echo "  $(BIN)/python -c \"import duckdb; duckdb.connect('crmsync.duckdb', read_only=True).sql('SHOW ALL TABLES').show()\""
+	@echo "  $(BIN)/crmsync sql --warehouse crmsync.duckdb    # DuckDB's shell; or: crmsync sql \"SHOW ALL TABLES\""
 	@echo "Its state: $(BIN)/crmsync status --warehouse crmsync.duckdb [--check]"
 	@echo "The docs page (models, lineage, segments over time, a person's history):"
 	@echo "  $(BIN)/crmsync docs --warehouse crmsync.duckdb --serve"

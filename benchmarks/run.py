@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crmsync.benchmarks.figures import Figure
+from crmsync.benchmarks.lake_bench import lake_figures
 from crmsync.benchmarks.memory import memory_figures, sync_in_child
 from crmsync.benchmarks.push_bench import push_figures
 from crmsync.benchmarks.sandbox_process import SandboxProcess, running_sandbox
@@ -32,7 +33,7 @@ from crmsync.sources import registry
 Progress = Callable[[str], None]
 
 # Item names for --only / --skip, in the order they run (churn, which changes the data, last).
-ITEMS = ("sync", "declarative", "rate_limit", "memory", "transforms", "push", "incremental")
+ITEMS = ("sync", "declarative", "rate_limit", "memory", "transforms", "push", "lake", "incremental")
 PAGED = ("chatman", "whautomate")  # cursor paging, page paging
 RATE_LIMITED = "chatman"
 DECLARATIVE_MAX = 100_000  # the declarative source is slow: measured at most at this size
@@ -85,6 +86,8 @@ def run_bench(contacts: int, items: tuple[str, ...] = ITEMS, progress: Progress 
             figures += _transforms(contacts, work, progress)
         if "push" in items:
             figures += push_figures(contacts, work, progress, bound_min_s)
+        if "lake" in items:
+            figures += lake_figures(sandboxes.at(contacts), work / "lake", progress)
         if "incremental" in items:
             for figure in _incremental(sandboxes, contacts, work, progress):
                 figures += [figure]

@@ -14,7 +14,9 @@ from typing import Annotated, Optional
 import typer
 
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.lake import Lake
 from crmsync.kernel.overlap import run_lock
+from crmsync.kernel.warehouse import parse_warehouse
 from crmsync.sandbox.link import sandbox_environment, with_optional_values
 
 app = typer.Typer(
@@ -46,8 +48,10 @@ segments_app = typer.Typer(help="Segments: list them, show their members.", no_a
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(segments_app, name="segments")
 
-Warehouse = Annotated[Path, typer.Option(envvar="CRMSYNC_WAREHOUSE",
-                                         help="DuckDB warehouse file.")]
+Warehouse = Annotated[Path, typer.Option(
+    envvar="CRMSYNC_WAREHOUSE", parser=parse_warehouse, metavar="PATH|ducklake:postgres:CONNECTION",
+    help="DuckDB warehouse file, or a DuckLake: ducklake:postgres:<libpq connection> with "
+         "warehouse.data_path set.")]
 Sandbox = Annotated[Optional[str], typer.Option(
     "--sandbox", metavar="[URL]",
     help="Use the sandbox: bare, start one on a free port for this command; "
@@ -346,7 +350,7 @@ def bench(
     contacts: Annotated[int, typer.Option(help="Contacts of the benchmark population.")] = 100_000,
     only: Annotated[Optional[list[str]], typer.Option(
         help="Only this item (repeatable): sync, declarative, rate_limit, memory, transforms, push, "
-             "incremental.")] = None,
+             "lake, incremental.")] = None,
     skip: Annotated[Optional[list[str]], typer.Option(help="Leave this item out (repeatable).")] = None,
     json_output: Json = False,
 ) -> None:
@@ -373,6 +377,21 @@ def bench(
         bench_table(document)
 
 
+@app.command()
+def sql(
+    query: Annotated[Optional[str], typer.Argument(help="The query; without it, DuckDB's shell.")] = None,
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    json_output: Json = False,
+    csv_output: Annotated[bool, typer.Option("--csv", help="Print CSV with a header line on stdout.")] = False,
+) -> None:
+    """Query the warehouse read-only, or open DuckDB's shell on it (either kind, attached for you)."""
+    from crmsync.sql_command import open_shell, run_query
+
+    if query is None:
+        raise typer.Exit(open_shell(warehouse))
+    run_query(warehouse, query, "json" if json_output else "csv" if csv_output else "table")
+
+
 def check_configuration() -> None:
     """Refuse a misspelt or unknown key in crmsync's sections, or an alert URL Apprise cannot
     use, before anything runs."""
@@ -383,14 +402,17 @@ def check_configuration() -> None:
 
     transform_section, region = DEFAULT_REGION_KEY.split(".")
     check_known_keys({"flow": FlowSettings.__dataclass_fields__.keys(), "push": {"max_removal_share", "on_drift"},
-                      "warehouse": {"memory_limit", "max_value_bytes"}, transform_section: {region},
+                      "warehouse": {"memory_limit", "max_value_bytes", "data_path"}, transform_section: {region},
                       "alerts": alerts.KEYS}, provider_keys={alerts.PROVIDER_KEY})
     alerts.alert_settings()
 
 
 def writable_warehouse(warehouse: Path) -> Path:
     """The warehouse path, if crmsync can write the file and the dlt folder beside it; a path
-    that cannot be written is refused before anything (a half-made warehouse) is created."""
+    that cannot be written is refused before anything (a half-made warehouse) is created.
+    A lake is checked when it is attached."""
+    if isinstance(warehouse, Lake):
+        return warehouse
     folder = warehouse.absolute().parent
     where = f"warehouse {warehouse} (--warehouse or CRMSYNC_WAREHOUSE)"
     if warehouse.is_dir():
@@ -409,7 +431,14 @@ def sole_writer(warehouse: Path, command: str) -> Iterator[None]:
     """The block as the warehouse's one writer: it must be writable, and the command holds
     the lock `crmsync run` holds for its whole job (kernel/overlap.py). One started while
     another holds it stops at once naming it (exit 2); the lock goes with the block, on an
-    error too, and with the process when it is killed (a dead pid's lock is taken over)."""
+    error too, and with the process when it is killed (a dead pid's lock is taken over).
+    A lake has many writers: its syncs lock each provider (pipelines/sync.py), the other
+    commands their own part of the lake on this machine."""
+    if isinstance(warehouse, Lake):
+        warehouse = warehouse.scoped(command)
+        if command == "sync":
+            yield
+            return
     with run_lock(writable_warehouse(warehouse), f"crmsync {command}"):
         yield
 

@@ -135,9 +135,8 @@ def sync_summary(results: dict[str, ProviderResult], warehouse: Path) -> None:
         if result.error:
             table.add_row("", f"[red]{result.error}[/]", "", "", "", end_section=True)
     stdout.print(table)
-    stdout.print("Open the warehouse read-only while nothing writes to it:")
-    stdout.print(f"  .venv/bin/python -c \"import duckdb; duckdb.connect('{warehouse}', "
-                 f"read_only=True).sql('SHOW ALL TABLES').show()\"", soft_wrap=True)
+    stdout.print("Open the warehouse read-only (a DuckDB file: while nothing writes to it) in DuckDB's shell:")
+    stdout.print(f"  crmsync sql --warehouse '{warehouse}'", soft_wrap=True)
 
 
 def transform_summary(result: TransformResult, warehouse: Path) -> None:

@@ -40,6 +40,8 @@ from crmsync.flows.summary import (
 )
 from crmsync.kernel.errors import UserError
 from crmsync.kernel.overlap import RunInProgress, acquire, release
+from crmsync.kernel.lake import Lake
+from crmsync.kernel.warehouse import Warehouse, parse_warehouse
 from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.pipelines.sync import ProviderResult
 from crmsync.sources import registry
@@ -52,6 +54,8 @@ from prefect.states import Completed, Failed, State
 
 SYNC_FLOW = "crmsync-sync"
 FULL_SCAN_FLOW = "crmsync-full-scan"
+PROVIDER_FLOW = "crmsync-provider"  # a lake: one provider's sync (flows/lake.py)
+TRANSFORM_PUSH_FLOW = "crmsync-transform-push"  # a lake: transform and push what is loaded
 ARTIFACT_KEY = "crmsync-run"
 SUMMARY_KEY = "crmsync-run-summary"
 
@@ -129,13 +133,18 @@ def publish(summary: RunSummary, logger: logging.LoggerAdapter | logging.Logger)
         logger.warning("could not create the run artifact: %s", error)
 
 
-def run_job(flow_name: str, warehouse: Path, push_enabled: bool = True, providers: list[str] | None = None,
-            transforms: Path | None = None, full_scan: bool = False) -> RunSummary:
-    """The whole job once, as the body of a flow run."""
+def run_job(flow_name: str, warehouse: Warehouse, push_enabled: bool = True, providers: list[str] | None = None,
+            transforms: Path | None = None, full_scan: bool = False, sync: bool = True,
+            transform: bool = True) -> RunSummary:
+    """The whole job once, as the body of a flow run; on a lake, a provider's own flow syncs
+    only (`transform=False`) and the transform-and-push flow builds on what is loaded
+    (`sync=False`), each holding its own part of the lake (a DuckDB file: all of it)."""
     logger = get_run_logger()
     settings = flow_settings()
     context = get_run_context()
     summary = RunSummary(run_id=str(context.flow_run.id), flow=flow_name, started_at=datetime.now(UTC))
+    if isinstance(warehouse, Lake):
+        warehouse = warehouse.scoped("-".join([flow_name, *(providers or [])]))
     try:
         owner = acquire(warehouse, flow_name)
     except RunInProgress as busy:
@@ -147,9 +156,13 @@ def run_job(flow_name: str, warehouse: Path, push_enabled: bool = True, provider
     try:
         root = transforms or DEFAULT_ROOT
         with dlt_logs_to(logger):
-            summary.providers = sync_all(providers or list(registry.names()), warehouse, settings, full_scan)
-            transform_step(summary, warehouse, root, settings)
-            push_step(summary, warehouse, root, push_enabled)
+            if sync:
+                summary.providers = sync_all(providers or list(registry.names()), warehouse, settings, full_scan)
+            if transform:
+                transform_step(summary, warehouse, root, settings)
+                push_step(summary, warehouse, root, push_enabled)
+            else:
+                summary.transform = summary.push = StepOutcome("skipped", f"{TRANSFORM_PUSH_FLOW} builds and pushes")
         summary.state, summary.reason = run_state(summary)
         summary.finished_at = datetime.now(UTC)
         ops.write_sync_run(warehouse, summary)
@@ -176,18 +189,19 @@ def alert(warehouse: Path, logger: logging.LoggerAdapter | logging.Logger) -> No
         logger.info("alerts: %s sent to %s URL(s)", len(found), len(settings.urls))
 
 
-def job(flow_name: str, warehouse: Path, push: bool, providers: list[str] | None, transforms: str | None,
-        full_scan: bool = False) -> State:
-    """A flow's body: the job, its final state; a crash outside the steps notifies too."""
+def job(flow_name: str, warehouse: str, push: bool, providers: list[str] | None, transforms: str | None,
+        **steps: bool) -> State:
+    """A flow's body: the job (`steps`: run_job's full_scan, sync, transform), its final
+    state; a crash outside the steps notifies too."""
     try:
-        return final_state(run_job(flow_name, warehouse, push, providers, Path(transforms) if transforms else None,
-                                   full_scan))
+        return final_state(run_job(flow_name, parse_warehouse(warehouse), push, providers,
+                                   Path(transforms) if transforms else None, **steps))
     except Exception as error:
         alert_crash(flow_name, warehouse, error)
         raise
 
 
-def alert_crash(flow_name: str, warehouse: Path, error: Exception) -> None:
+def alert_crash(flow_name: str, warehouse: str, error: Exception) -> None:
     try:
         settings = alert_settings()
     except UserError as problem:  # the crash stays what the run reports
@@ -218,11 +232,23 @@ def final_state(summary: RunSummary) -> State:
 def sync_flow(warehouse: str = "crmsync.duckdb", push: bool = True, providers: list[str] | None = None,
               transforms: str | None = None) -> State:
     """Incremental: sync what changed, rebuild the models and segments, push the changes."""
-    return job(SYNC_FLOW, Path(warehouse), push, providers, transforms)
+    return job(SYNC_FLOW, warehouse, push, providers, transforms)
 
 
 @flow(name=FULL_SCAN_FLOW, log_prints=True)
 def full_scan_flow(warehouse: str = "crmsync.duckdb", push: bool = True, providers: list[str] | None = None,
                    transforms: str | None = None) -> State:
     """Like crmsync-sync, with every full scan forced: deletions are marked."""
-    return job(FULL_SCAN_FLOW, Path(warehouse), push, providers, transforms, full_scan=True)
+    return job(FULL_SCAN_FLOW, warehouse, push, providers, transforms, full_scan=True)
+
+
+@flow(name=PROVIDER_FLOW, log_prints=True)
+def provider_flow(warehouse: str, provider: str, full_scan: bool = False) -> State:
+    """A lake: one provider's sync on its own schedule, beside the others' (flows/DEPLOY.md)."""
+    return job(PROVIDER_FLOW, warehouse, False, [provider], None, full_scan=full_scan, transform=False)
+
+
+@flow(name=TRANSFORM_PUSH_FLOW, log_prints=True)
+def transform_push_flow(warehouse: str, push: bool = True, transforms: str | None = None) -> State:
+    """A lake: build the models and segments from what the providers' flows loaded, push."""
+    return job(TRANSFORM_PUSH_FLOW, warehouse, push, None, transforms, sync=False)

@@ -8,18 +8,32 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from prefect import serve
+from prefect import flow, serve
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
-from crmsync.flows.job import FULL_SCAN_FLOW, SYNC_FLOW, full_scan_flow, sync_flow
+from crmsync.flows.job import (
+    FULL_SCAN_FLOW,
+    PROVIDER_FLOW,
+    SYNC_FLOW,
+    TRANSFORM_PUSH_FLOW,
+    full_scan_flow,
+    provider_flow,
+    sync_flow,
+    transform_push_flow,
+)
 from crmsync.flows.prefect_server import prefect_api
 from crmsync.flows.settings import FlowSettings, flow_settings
+from crmsync.kernel.lake import Lake
+from crmsync.kernel.warehouse import Warehouse
+from crmsync.sources import registry
 
 
-def deployments(warehouse: Path, settings: FlowSettings) -> list[RunnerDeployment]:
-    """One deployment per flow, on its cron from the settings."""
+def deployments(warehouse: Warehouse, settings: FlowSettings) -> list[RunnerDeployment]:
+    """One deployment per flow, on its cron from the settings; a lake's: see lake_deployments."""
     parameters = {"warehouse": str(warehouse.absolute())}
+    if isinstance(warehouse, Lake):
+        return lake_deployments(warehouse, settings)
     return [
         sync_flow.to_deployment(name=SYNC_FLOW, parameters=parameters,
                                 schedules=[Cron(settings.sync_cron, timezone=settings.timezone)],
@@ -28,6 +42,39 @@ def deployments(warehouse: Path, settings: FlowSettings) -> list[RunnerDeploymen
                                      schedules=[Cron(settings.full_scan_cron, timezone=settings.timezone)],
                                      description="Nightly: every full scan forced, so deletions are seen."),
     ]
+
+
+def lake_deployments(lake: Lake, settings: FlowSettings) -> list[RunnerDeployment]:
+    """A lake: a deployment per provider (`crmsync-sync-<provider>`, its own schedule: one slow
+    provider no longer holds the others back) and `crmsync-transform-push`, which builds and
+    pushes what is loaded. All on flow.sync_cron at first; each schedule can be changed apart."""
+    cron = [Cron(settings.sync_cron, timezone=settings.timezone)]
+    return [*(provider_flow.to_deployment(name=f"{SYNC_FLOW}-{provider}", schedules=cron,
+                                          parameters={"warehouse": str(lake), "provider": provider},
+                                          concurrency_limit=1,  # one provider's sync once at a time
+                                          description=f"Sync {provider} into the lake.")
+              for provider in registry.names()),
+            transform_push_flow.to_deployment(name=TRANSFORM_PUSH_FLOW, schedules=cron,
+                                              parameters={"warehouse": str(lake)}, concurrency_limit=1,
+                                              description="Build the models and segments from the lake, push.")]
+
+
+ENTRYPOINTS = {SYNC_FLOW: "flows/job.py:sync_flow", FULL_SCAN_FLOW: "flows/job.py:full_scan_flow",
+               PROVIDER_FLOW: "flows/job.py:provider_flow", TRANSFORM_PUSH_FLOW: "flows/job.py:transform_push_flow"}
+
+
+def deploy_to_pool(warehouse: Warehouse, pool: str, source: Path = Path(__file__).parent.parent) -> list[str]:
+    """Register the deployments `crmsync serve` would serve with the Prefect server, to run on
+    the work pool `pool` (`prefect worker start --pool <pool>` on each machine). The workers
+    load the flows' code from `source` (the folder holding flows/: this installation's)."""
+    ids = []
+    for deployment in deployments(warehouse, flow_settings()):
+        sourced = flow.from_source(source=str(source), entrypoint=ENTRYPOINTS[deployment.flow_name])
+        ids.append(str(sourced.deploy(name=deployment.name, work_pool_name=pool, parameters=deployment.parameters,
+                                      schedules=deployment.schedules, description=deployment.description,
+                                      concurrency_limit=deployment.concurrency_limit,
+                                      print_next_steps=False)))
+    return ids
 
 
 def serve_forever(warehouse: Path, say: Callable[[str], None] = print) -> None:

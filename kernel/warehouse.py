@@ -13,6 +13,11 @@ another thread closes the last connection races ("Unique file handle conflict").
 sync-side connection (`connect`) opens the file plainly, as dlt's loader does (the process
 is the warehouse's one writer anyway), and a sync holds a `session` for its whole duration so
 the instance is never torn down and reopened under a neighbour.
+
+A warehouse is either that DuckDB file (a Path, the default) or a DuckLake (kernel/lake.py):
+`parse_warehouse` reads the location once, and every function here takes either kind. A lake
+connection is its own in-memory DuckDB with the lake attached, so there is no shared instance
+to hold and `session` does nothing for it.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from pathlib import Path
 
 import duckdb
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.lake import PREFIX, Lake, connect_lake, parse_lake
+
+Warehouse = Path | Lake
 
 _lock = threading.Lock()
 _sessions: dict[Path, tuple[duckdb.DuckDBPyConnection, int]] = {}
@@ -36,10 +44,22 @@ _sessions: dict[Path, tuple[duckdb.DuckDBPyConnection, int]] = {}
 CONFINED = {"enable_external_access": False, "lock_configuration": True}
 
 
-def open_warehouse(warehouse: Path, read_only: bool, confined: bool = False) -> duckdb.DuckDBPyConnection:
+def parse_warehouse(location: str | Path | Lake, home: Path | None = None) -> Warehouse:
+    """`--warehouse`/CRMSYNC_WAREHOUSE: `ducklake:...` is a lake (its local state in `home`, the
+    current folder by default), anything else a DuckDB file."""
+    if isinstance(location, Lake):
+        return location
+    if str(location).startswith(PREFIX):
+        return parse_lake(str(location), home or Path.cwd())
+    return Path(location)
+
+
+def open_warehouse(warehouse: Warehouse, read_only: bool, confined: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection to an existing warehouse; one locked by another writer is a UserError.
     DuckDB refuses a confined connection while this process has the file open unconfined
     (one configuration per open database), and the other way round."""
+    if isinstance(warehouse, Lake):
+        return connect_lake(warehouse, read_only, confined)
     if not warehouse.exists():
         raise UserError(f"no warehouse at {warehouse}; run crmsync sync first")
     try:
@@ -52,9 +72,11 @@ def open_warehouse(warehouse: Path, read_only: bool, confined: bool = False) -> 
 def relations(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> dict[str, str]:
     """Every relation of the warehouse (or of one schema), `schema.name` (lower case) ->
     "table" or "view"."""
+    # Only the warehouse's own catalog: a lake's connection also sees its PostgreSQL catalog.
     rows = con.execute("SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE NOT temporary "
+                       "AND database_name = current_database() "
                        "UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() "
-                       "WHERE NOT internal AND NOT temporary").fetchall()
+                       "WHERE NOT internal AND NOT temporary AND database_name = current_database()").fetchall()
     return {f"{s}.{name}".lower(): kind for s, name, kind in rows if schema is None or s == schema}
 
 
@@ -69,14 +91,19 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0][:200] if text else type(error).__name__
 
 
-def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+def connect(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
     """A sync-side connection (see the module's docstring)."""
+    if isinstance(warehouse, Lake):
+        return connect_lake(warehouse)
     return duckdb.connect(str(warehouse))
 
 
 @contextmanager
-def session(warehouse: Path) -> Iterator[None]:
+def session(warehouse: Warehouse) -> Iterator[None]:
     """Keep the warehouse's instance open until the outermost session of the process ends."""
+    if isinstance(warehouse, Lake):
+        yield
+        return
     key = warehouse.resolve()
     with _lock:
         held, users = _sessions.get(key, (None, 0))

@@ -18,6 +18,7 @@ from typing import Any
 
 import dlt
 from crmsync.kernel.errors import UserError
+from crmsync.kernel.lake import Lake, lake_destination, provider_lock
 from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.kernel.warehouse import tables_of
@@ -97,7 +98,7 @@ def sync_provider(provider: str, warehouse: Path, full_refresh: bool = False,
     run = SyncRun(warehouse=warehouse,
                   on_rows=(lambda table, rows: progress(provider, table, rows)) if progress else None)
     try:
-        with warehouse_session(warehouse):  # see sources/common/warehouse.py
+        with warehouse_session(warehouse), provider_lock(warehouse, provider):  # see kernel/lake.py
             settings = provider_settings(provider, full_scan)
             described = registry.provider(provider)
             source = without_skipped(described, described.build_source(settings, run),
@@ -151,18 +152,21 @@ def load_one_file_at_a_time() -> None:
         dlt.config["load.workers"] = 1
 
 
-def warehouse_destination(warehouse: Path) -> dlt.destinations.duckdb:
+def warehouse_destination(warehouse: Path | Lake) -> dlt.destinations.duckdb | dlt.destinations.ducklake:
     """The DuckDB destination, with a memory cap: merging a large load otherwise takes memory
     in proportion to the rows (DuckDB spills to disk past the cap instead). A full Chatman sync
     of 1,000,000 people peaked at ~800 MB RSS with a 512MB cap, ~600 MB with 256MB and ~490 MB
     with 128MB; the price is a slower load at that size (20 s against 15 s with 256MB, in
     `crmsync bench`). Rows need not keep the order they were read in (keeping it holds more of a
-    large insert in memory)."""
-    credentials = DuckDbCredentials(str(warehouse))
-    credentials.global_config = {
+    large insert in memory). A lake gets dlt's ducklake destination with the same settings."""
+    global_config = {
         "memory_limit": dlt.config.get("warehouse.memory_limit", str) or "128MB",
         "preserve_insertion_order": False,
     }
+    if isinstance(warehouse, Lake):
+        return lake_destination(warehouse, global_config)
+    credentials = DuckDbCredentials(str(warehouse))
+    credentials.global_config = global_config
     return dlt.destinations.duckdb(credentials)
 
 

@@ -180,8 +180,8 @@ def write_members(con: duckdb.DuckDBPyConnection, segments: list[Segment],
     con.execute("CREATE OR REPLACE TABLE crm.segment_members AS "
                 "SELECT segment, person_id FROM _segment_now ORDER BY segment, person_id")
     con.execute(sql_file("segment_tables"))
-    left = Counter(row[0] for row in con.execute(sql_file("segment_left"), {"run_at": run_at}).fetchall())
-    entered = Counter(row[0] for row in con.execute(sql_file("segment_entered"), {"run_at": run_at}).fetchall())
+    left = history_change(con, "segment_left", "segment_leave", run_at)
+    entered = history_change(con, "segment_entered", "segment_enter", run_at)
     sizes = dict(con.execute("SELECT segment, count(*) FROM _segment_now GROUP BY segment").fetchall())
     results = {s.name: SegmentResult(size=sizes.get(s.name, 0), entered=entered[s.name], left=left[s.name],
                                      push={p: str(t) for p, t in s.push.items()}) for s in segments}
@@ -191,6 +191,16 @@ def write_members(con: duckdb.DuckDBPyConnection, segments: list[Segment],
                                                    for name, r in results.items()])
     con.execute("DROP TABLE _segment_now")
     return results
+
+
+def history_change(con: duckdb.DuckDBPyConnection, chosen: str, change: str, run_at: datetime) -> Counter[str]:
+    """Choose the history's rows that change (`chosen`.sql into _<chosen>), apply `change`.sql
+    to them, and count them per segment."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _{chosen} AS {sql_file(chosen)}")
+    con.execute(sql_file(change), {"run_at": run_at})
+    counts = Counter(dict(con.execute(f"SELECT segment, count(*) FROM _{chosen} GROUP BY segment").fetchall()))
+    con.execute(f"DROP TABLE _{chosen}")
+    return counts
 
 
 def require_person_id(con: duckdb.DuckDBPyConnection, segment: Segment) -> None:

@@ -8,10 +8,13 @@ CREATE TABLE IF NOT EXISTS ops.push_state (
     person_id VARCHAR NOT NULL,
     contact_id VARCHAR,
     record_id VARCHAR,
-    pushed_at TIMESTAMPTZ NOT NULL
+    pushed_at TIMESTAMPTZ NOT NULL,
+    -- The header line's target (`chatman segment "High value"`): rows of an earlier id of the
+    -- same target show it was deleted or made again in the provider.
+    target VARCHAR
 );
--- The header line's target (`chatman segment "High value"`): rows of an earlier id of the
--- same target show it was deleted or made again in the provider. Added to older warehouses.
+-- Added to older warehouses (a new one has it from the start: a DuckLake table whose column
+-- was added after it was created cannot read its inlined rows back).
 ALTER TABLE ops.push_state ADD COLUMN IF NOT EXISTS target VARCHAR;
 CREATE TABLE IF NOT EXISTS ops.push_log (
     run_id VARCHAR NOT NULL,
@@ -47,8 +50,10 @@ CREATE TABLE IF NOT EXISTS ops.push_intents (
     run_id VARCHAR NOT NULL,
     "at" TIMESTAMPTZ NOT NULL
 );
+-- run_id is a fresh uuid per push, unique by construction: no key constraint, which a
+-- DuckLake table cannot have.
 CREATE TABLE IF NOT EXISTS ops.push_runs (
-    run_id VARCHAR PRIMARY KEY,
+    run_id VARCHAR NOT NULL,
     started_at TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ,
     status VARCHAR NOT NULL,

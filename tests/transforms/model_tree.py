@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from textwrap import dedent
 
-import duckdb
+from crmsync.kernel.warehouse import Warehouse, connect, open_warehouse, relations
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
@@ -18,10 +18,10 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def load_raw(warehouse: Path, table: str, columns: str, rows: Iterable[tuple]) -> None:
+def load_raw(warehouse: Warehouse, table: str, columns: str, rows: Iterable[tuple]) -> None:
     """(Re)create `schema.table` with `columns` ("id VARCHAR, n INTEGER") holding `rows`."""
     schema = table.split(".")[0]
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(warehouse) as con:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         con.execute(f"CREATE OR REPLACE TABLE {table} ({columns})")
         rows = list(rows)
@@ -29,15 +29,12 @@ def load_raw(warehouse: Path, table: str, columns: str, rows: Iterable[tuple]) -
             con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
 
 
-def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def query(warehouse: Warehouse, sql: str, params: list | None = None) -> list[tuple]:
+    with open_warehouse(warehouse, read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
 
 
-def kind_of(warehouse: Path, relation: str) -> str | None:
+def kind_of(warehouse: Warehouse, relation: str) -> str | None:
     """"table", "view" or None: what the warehouse holds under `schema.name`."""
-    schema, name = relation.split(".")
-    rows = query(warehouse, "SELECT 'table' FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
-                            "UNION ALL SELECT 'view' FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
-                 [schema, name, schema, name])
-    return rows[0][0] if rows else None
+    with open_warehouse(warehouse, read_only=True) as con:
+        return relations(con).get(relation.lower())
