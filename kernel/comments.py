@@ -21,13 +21,23 @@ def quoted(relation: str) -> str:
 
 
 def comment_on(con: duckdb.DuckDBPyConnection, relation: str, description: str,
-               columns: dict[str, str]) -> None:
-    """Comment `relation` (`schema.table`, a table or a view) and the named columns; a column
-    the relation lacks is DuckDB's error (a description of a column that is gone is wrong)."""
+               columns: dict[str, str], view: bool = False) -> None:
+    """Comment `relation` (`schema.table`, a table, or a view when `view`) and the named
+    columns; a column the relation lacks is DuckDB's error (a description of a column that is
+    gone is wrong). A DuckLake comments a view but none of its columns: they stay uncommented
+    there (a failed statement would abort the transform's transaction, so it is not tried)."""
     if description:
-        con.execute(f"COMMENT ON TABLE {quoted(relation)} IS {literal(description)}")
+        con.execute(f"COMMENT ON {'VIEW' if view else 'TABLE'} {quoted(relation)} IS {literal(description)}")
+    if view and in_lake(con):
+        return
     for column, text in columns.items():
         con.execute(f"COMMENT ON COLUMN {quoted(relation)}.{quoted(column)} IS {literal(text)}")
+
+
+def in_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """The connection's current catalog is a DuckLake."""
+    return con.execute("SELECT type = 'ducklake' FROM duckdb_databases() "
+                       "WHERE database_name = current_database()").fetchone()[0]
 
 
 def comments(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, tuple[str | None, dict[str, str | None]]]:

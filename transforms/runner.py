@@ -242,7 +242,8 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model, missing: list[str]
             con.execute(f"DROP {previous.upper()} {target}")
         # The newline keeps a trailing `--` comment of the model from swallowing anything.
         con.execute(f"CREATE OR REPLACE {model.materialized.upper()} {target} AS\n{body}\n")
-        comment_on(con, model.name, model.description, model.descriptions)  # replacing dropped them
+        comment_on(con, model.name, model.description, model.descriptions,
+                   view=model.materialized == "view")  # replacing dropped them
         rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
     except duckdb.Error as error:
         raise BuildFailed(f"{model.name} ({model.path}): {first_line(error)}") from None

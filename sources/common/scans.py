@@ -70,7 +70,7 @@ class HeldIds:
             if table not in tables_of(con, dataset):
                 return cls(np.array([], dtype="S1"))
             reader = con.sql(LIVE_IDS_SQL.format(table=f'"{dataset}"."{table}"', key=f'"{key}"')) \
-                .to_arrow_reader(100_000)
+                .fetch_arrow_reader(100_000)
             parts = [_bytes(batch.column(0)) for batch in reader]
         return cls(np.concatenate(parts) if parts else np.array([], dtype="S1"))
 
