@@ -35,6 +35,7 @@ def assert_well_formed(figures: dict[str, dict]) -> None:
             assert figure["met"] is expected, name
 
 
+@pytest.mark.slow  # a whole bench run; `crmsync bench` is the measure
 def test_sync_and_push_figures_are_measured() -> None:
     document = run_bench(TINY, ("sync", "push"), bound_min_s=1.0)
     figures = by_name(document)

@@ -161,6 +161,7 @@ def test_drift_is_restored_and_announced_by_the_dry_run(sandbox: SandboxServer, 
     assert all(t.added == t.drift == t.removed == 0 for t in again.segments[SEGMENT].values())
 
 
+@pytest.mark.slow  # drift restore in make test: test_drift_is_restored_and_announced_by_the_dry_run
 def test_on_drift_report_counts_and_logs_without_writing(sandbox: SandboxServer, warehouse: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     build(warehouse)
@@ -181,6 +182,7 @@ def test_on_drift_report_counts_and_logs_without_writing(sandbox: SandboxServer,
     assert (restored.drift, restored.restored) == (1, 1) and contact in in_target(sandbox, "whautomate")
 
 
+@pytest.mark.slow  # drift restore in make test: test_drift_is_restored_and_announced_by_the_dry_run
 def test_a_deleted_target_is_found_and_refilled(sandbox: SandboxServer, warehouse: Path) -> None:
     build(warehouse)
     first = dry_then_real(warehouse, providers=["chatman", "chatrace"])
@@ -230,6 +232,7 @@ def test_hand_made_members_are_not_counted_nor_removed(sandbox: SandboxServer, w
     assert in_target(sandbox, "chatman") == set(hand_made)
 
 
+@pytest.mark.slow  # drift restore in make test: test_drift_is_restored_and_announced_by_the_dry_run
 def test_full_resync_sends_again_what_cannot_be_read(sandbox: SandboxServer, warehouse: Path) -> None:
     build(warehouse)
     first = dry_then_real(warehouse, providers=["dmchamp"]).segments[SEGMENT]["dmchamp"]

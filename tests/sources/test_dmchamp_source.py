@@ -224,6 +224,7 @@ def test_new_messages_load_alone(
     assert live(warehouse, "messages", "contact_id, id") == messages_before | new
 
 
+@pytest.mark.slow  # every fault at once in make test: tests/reliability/test_faults_loop.py
 @pytest.mark.usefixtures("others_synced")
 def test_faults_do_not_change_the_result(
         sandbox: SandboxServer, http: httpx.Client, warehouse: Path, sync_once: SyncOnce,

@@ -140,6 +140,7 @@ def test_churn_loads_exactly_the_changes_and_marks_deletions(
     assert sync_once("whautomate").rows == {}
 
 
+@pytest.mark.slow  # every fault at once in make test: tests/reliability/test_faults_loop.py
 def test_faults_do_not_change_the_result(
         sandbox: SandboxServer, warehouse: Path, sync_once: SyncOnce,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -109,6 +109,7 @@ def test_people_match_the_truth_and_segments_are_proper_subsets(sandbox: Sandbox
         assert 0 < sizes.get(segment, 0) < people, f"segment {segment}: {sizes.get(segment, 0)} of {people} people"
 
 
+@pytest.mark.slow  # identity against the truth in make test: test_people_match_the_truth_and_segments_are_proper_subsets
 def test_people_match_the_truth_after_churn_and_ids_stay(sandbox: SandboxServer, warehouse: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # Chatman sees deletions only in a full scan: make every run one, so the warehouse knows them.
