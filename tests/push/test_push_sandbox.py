@@ -213,6 +213,7 @@ def test_push_equals_segments_diffs_and_keeps_hand_made(sandbox: SandboxServer, 
     assert_kept(sandbox, hand)
 
 
+@pytest.mark.slow  # the guard in make test: tests/push/test_engine.py test_mass_removal_is_held_then_released
 def test_mass_removal_guard_against_the_sandbox(sandbox: SandboxServer, warehouse: Path) -> None:
     build(warehouse)
     pushed(warehouse, segments=["multi_provider"], providers=["chatman", "waabot"])

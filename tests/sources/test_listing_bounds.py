@@ -113,6 +113,7 @@ def test_an_envelope_of_the_wrong_shape_is_one_clear_line(body: bytes, found: st
                                   f"with a 'results' list and a 'next' cursor")
 
 
+@pytest.mark.slow  # the bounds that stop an endless listing are in make test above
 def test_memory_stays_flat_while_an_endless_listing_is_read() -> None:
     """Pages are handed on, not kept: reading 1,500 pages of 100 records holds about what
     reading 150 does (only the previous page and the cursors seen are remembered)."""

@@ -77,6 +77,7 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_sync(
     assert duplicate_keys(warehouse) == {}
 
 
+@pytest.mark.slow  # in make test: tests/flows/test_flow.py test_a_failing_provider_does_not_stop_the_others_and_is_not_retried
 def test_one_provider_refusing_its_key_does_not_stop_the_others(
         warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCES__WHAUTOMATE__API_KEY", "wrong")
