@@ -50,8 +50,8 @@ app.add_typer(segments_app, name="segments")
 
 Warehouse = Annotated[Path, typer.Option(
     envvar="CRMSYNC_WAREHOUSE", parser=parse_warehouse, metavar="WAREHOUSE",
-    help="A DuckDB file, or a DuckLake: ducklake:postgres:CONNECTION (libpq keywords), "
-         "with warehouse.data_path set.")]
+    help="A DuckDB file, or a DuckLake (ducklake:postgres: and libpq keywords; README "
+         "\"Beyond one machine\"), with warehouse.data_path set.")]
 Sandbox = Annotated[Optional[str], typer.Option(
     "--sandbox", metavar="[URL]",
     help="Use the sandbox: bare, start one on a free port for this command; "

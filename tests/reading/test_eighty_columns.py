@@ -31,6 +31,28 @@ def test_the_output_fits_80_columns_whole(looped: Path, command: list[str], whol
         assert any(word in line for line in lines), f"{word} is not whole on a line:\n{done.stdout}"
 
 
+def every_command() -> list[list[str]]:
+    """Every command and sub-command of the CLI, as its words."""
+    from typer.main import get_command
+
+    from crmsync.cli import app
+
+    def walk(command, words: list[str]) -> list[list[str]]:
+        below = getattr(command, "commands", {})
+        return [words] + [w for name, sub in sorted(below.items()) for w in walk(sub, [*words, name])]
+
+    return walk(get_command(app), [])
+
+
+@pytest.mark.parametrize("command", every_command(), ids=lambda words: " ".join(words) or "crmsync")
+def test_every_help_fits_80_columns_and_cuts_nothing(command: list[str], cli: Callable[..., Ran]) -> None:
+    done = cli(*command, "--help")
+    assert done.code == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines and max(map(len, lines)) <= 80, done.stdout
+    assert "…" not in done.stdout, done.stdout
+
+
 def test_a_segments_members_and_a_person_fit_80_columns_with_whole_phones_and_emails(
         looped: Path, cli: Callable[..., Ran]) -> None:
     with duckdb.connect(str(looped), read_only=True) as con:
