@@ -396,14 +396,14 @@ def check_configuration() -> None:
     """Refuse a misspelt or unknown key in crmsync's sections, or an alert URL Apprise cannot
     use, before anything runs."""
     from crmsync.flows import alerts
-    from crmsync.flows.settings import FlowSettings
+    from crmsync.flows.settings import PROVIDER_CRON, FlowSettings
     from crmsync.sources.common.config import check_known_keys
     from crmsync.transforms.functions import DEFAULT_REGION_KEY
 
     transform_section, region = DEFAULT_REGION_KEY.split(".")
     check_known_keys({"flow": FlowSettings.__dataclass_fields__.keys(), "push": {"max_removal_share", "on_drift"},
                       "warehouse": {"memory_limit", "max_value_bytes", "data_path"}, transform_section: {region},
-                      "alerts": alerts.KEYS}, provider_keys={alerts.PROVIDER_KEY})
+                      "alerts": alerts.KEYS}, provider_keys={alerts.PROVIDER_KEY, PROVIDER_CRON})
     alerts.alert_settings()
 
 

@@ -23,7 +23,7 @@ from crmsync.flows.job import (
     transform_push_flow,
 )
 from crmsync.flows.prefect_server import prefect_api
-from crmsync.flows.settings import FlowSettings, flow_settings
+from crmsync.flows.settings import FlowSettings, flow_settings, provider_cron
 from crmsync.kernel.lake import Lake
 from crmsync.kernel.warehouse import Warehouse
 from crmsync.sources import registry
@@ -47,9 +47,11 @@ def deployments(warehouse: Warehouse, settings: FlowSettings) -> list[RunnerDepl
 def lake_deployments(lake: Lake, settings: FlowSettings) -> list[RunnerDeployment]:
     """A lake: a deployment per provider (`crmsync-sync-<provider>`, its own schedule: one slow
     provider no longer holds the others back) and `crmsync-transform-push`, which builds and
-    pushes what is loaded. All on flow.sync_cron at first; each schedule can be changed apart."""
+    pushes what is loaded. Each provider on `sources.<provider>.sync_cron` (else flow.sync_cron),
+    transform-and-push on flow.sync_cron."""
     cron = [Cron(settings.sync_cron, timezone=settings.timezone)]
-    return [*(provider_flow.to_deployment(name=f"{SYNC_FLOW}-{provider}", schedules=cron,
+    return [*(provider_flow.to_deployment(name=f"{SYNC_FLOW}-{provider}",
+                                          schedules=[Cron(provider_cron(provider, settings), timezone=settings.timezone)],
                                           parameters={"warehouse": str(lake), "provider": provider},
                                           concurrency_limit=1,  # one provider's sync once at a time
                                           description=f"Sync {provider} into the lake.")

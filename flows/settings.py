@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dlt
+from croniter import croniter
 
 from crmsync.kernel.errors import UserError
 from crmsync.sources.common.budget import DEFAULT_SYNC_CRON
@@ -51,3 +52,18 @@ def _coerce(value: Any, kind: type) -> Any:
             return False
         raise ValueError(value)
     return kind(value)
+
+
+PROVIDER_CRON = "sync_cron"  # also a key of every sources.<provider> section (a lake's own schedule)
+
+
+def provider_cron(provider: str, settings: FlowSettings) -> str:
+    """The cron of a provider's own deployment on a lake: `sources.<provider>.sync_cron`, else
+    flow.sync_cron. A cron croniter cannot read is a UserError naming the key."""
+    key = f"sources.{provider}.{PROVIDER_CRON}"
+    value = dlt.config.get(key)
+    if value is None:
+        return settings.sync_cron
+    if not isinstance(value, str) or not croniter.is_valid(value):
+        raise UserError(f"{key}: not a cron expression: {value!r}")
+    return value

@@ -50,3 +50,20 @@ def test_serve_uses_the_configured_crons_and_never_pauses(monkeypatch: pytest.Mo
     crons = {d.name: d.schedules[0].schedule.cron for d in served["deployments"]}
     assert crons == {"crmsync-sync": "*/15 * * * *", "crmsync-full-scan": "30 2 * * *"}
     assert all(d.parameters["warehouse"] == str(tmp_path / "w.duckdb") for d in served["deployments"])
+
+
+def test_each_provider_of_a_lake_runs_on_its_own_cron(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from crmsync.flows.serve import lake_deployments
+    from crmsync.flows.settings import flow_settings
+    from crmsync.kernel.warehouse import parse_warehouse
+
+    monkeypatch.setenv("SOURCES__DMCHAMP__SYNC_CRON", "0 */2 * * *")
+    monkeypatch.setenv("FLOW__SYNC_CRON", "*/10 * * * *")
+    monkeypatch.setenv("WAREHOUSE__DATA_PATH", str(tmp_path / "lake"))
+    lake = parse_warehouse("ducklake:postgres:dbname=crm host=localhost")
+    crons = {d.name: d.schedules[0].schedule.cron for d in lake_deployments(lake, flow_settings())}
+    assert crons["crmsync-sync-dmchamp"] == "0 */2 * * *"
+    assert crons["crmsync-sync-chatman"] == "*/10 * * * *" == crons["crmsync-transform-push"]
+    monkeypatch.setenv("SOURCES__DMCHAMP__SYNC_CRON", "every two hours")
+    with pytest.raises(UserError, match="sources.dmchamp.sync_cron: not a cron expression"):
+        lake_deployments(lake, flow_settings())
