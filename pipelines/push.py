@@ -527,9 +527,10 @@ def record(job: Job, batch: list[Change], outcomes: list[Outcome], outcome: Targ
     at = now()
     with transaction(job.con):
         keep(job, [(key, *row) for key, row in added.items()], at)
-        with registered(job.con, "_push_created", ("person_id", "contact_id"), created):
-            execute(job.con, "created_records_add", provider=job.provider, segment=job.segment,
-                    run_id=job.run_id, at=at)
+        if created:  # most adds make no record (a tag, a subscription): no statement for them
+            with registered(job.con, "_push_created", ("person_id", "contact_id"), created):
+                execute(job.con, "created_records_add", provider=job.provider, segment=job.segment,
+                        run_id=job.run_id, at=at)
         forget(job, removed)
         log(job, logged, at)
         answered_adds = [(change.member.person_id,) for change in batch if change.operation != "remove"]

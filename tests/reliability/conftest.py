@@ -44,12 +44,19 @@ EVERY_RUN = {f"SOURCES__{key}": "0" for key in (
     "CHATRACE__COMMENTS_FULL_REFRESH_HOURS")}
 
 
+@contextmanager
+def every_run_sandbox(monkeypatch: pytest.MonkeyPatch, seed: int = 7, people: int = PEOPLE) -> Iterator[SandboxServer]:
+    """A sandbox of `people`, with the settings of EVERY_RUN."""
+    for key, value in EVERY_RUN.items():
+        monkeypatch.setenv(key, value)
+    with SandboxServer(World(seed=seed, contacts=people)) as server:
+        yield server
+
+
 @pytest.fixture()
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
     """A small population, the settings of EVERY_RUN."""
-    for key, value in EVERY_RUN.items():
-        monkeypatch.setenv(key, value)
-    with SandboxServer(World(seed=7, contacts=PEOPLE)) as server:
+    with every_run_sandbox(monkeypatch) as server:
         yield server
 
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from crmsync.sandbox.server import SandboxServer
-from crmsync.sandbox.world import World
 
 from tests.push.test_push_sandbox import writes
-from tests.reliability.conftest import (EVERY_RUN, no_faults, pushed, reset_stats, rows, set_faults, synced,
+from tests.reliability.conftest import (every_run_sandbox, no_faults, pushed, reset_stats, rows, set_faults, synced,
                                         transformed)
 from tests.reliability.test_faults_loop import EVERY_FAULT, make_waabot_groups
 from tests.sources.conftest import churn
@@ -25,9 +24,7 @@ ROUNDS = 3
 
 @pytest.fixture()
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
-    for key, value in EVERY_RUN.items():
-        monkeypatch.setenv(key, value)
-    with SandboxServer(World(seed=11, contacts=PEOPLE)) as server:
+    with every_run_sandbox(monkeypatch, seed=11, people=PEOPLE) as server:
         yield server
 
 
