@@ -175,9 +175,9 @@ def warehouse_destination(warehouse: Path | Lake) -> dlt.destinations.duckdb | d
 
 def sync_threads() -> int:
     """DuckDB's threads while a sync writes (`warehouse.threads`, default 1). A load copies a
-    few parquet files and merges them: on two threads it took 1.7-2.1 s of CPU against
-    1.2-1.3 s on one, in no more wall time (a full Chatman sync of 100,000 people, `crmsync
-    bench`); the transforms keep DuckDB's default (every core)."""
+    few parquet files and merges them: on two threads it took 2.2 s of CPU against 1.45 s
+    on one, and no less wall time (a full Chatman sync of 100,000 people, `crmsync bench`, on
+    2 cores); the transforms keep DuckDB's default (every core)."""
     try:
         threads = dlt.config.get(THREADS_SETTING, int)
     except Exception:  # noqa: BLE001 - dlt raises several kinds for a value that is not a number
