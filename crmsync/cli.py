@@ -402,7 +402,7 @@ def check_configuration() -> None:
 
     transform_section, region = DEFAULT_REGION_KEY.split(".")
     check_known_keys({"flow": FlowSettings.__dataclass_fields__.keys(), "push": {"max_removal_share", "on_drift"},
-                      "warehouse": {"memory_limit", "max_value_bytes", "data_path"}, transform_section: {region},
+                      "warehouse": {"memory_limit", "threads", "max_value_bytes", "data_path"}, transform_section: {region},
                       "alerts": alerts.KEYS}, provider_keys={alerts.PROVIDER_KEY, PROVIDER_CRON})
     alerts.alert_settings()
 

@@ -73,8 +73,8 @@ class Cursor:
         floor = self._seen_newest - self.lag
         stamps = table.column(self.column)
         near = table.filter(pc.fill_null(pc.greater_equal(stamps, pa.scalar(floor, stamps.type)), False))
-        for key, stamp in zip(near.column(self.key).to_pylist(), near.column(self.column).to_pylist()):
-            self._seen_recent[str(key)] = _iso(stamp)
+        self._seen_recent.update(zip(near.column(self.key).cast(pa.string()).to_pylist(),
+                                     _iso_texts(near.column(self.column))))
         if len(self._seen_recent) > self._prune_at:  # a long scan: forget what fell behind
             self._seen_recent = {k: v for k, v in self._seen_recent.items() if _parse(v) >= floor}
             self._prune_at = max(10_000, 2 * len(self._seen_recent))
@@ -111,6 +111,16 @@ def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(timezone.utc).isoformat()
+
+
+def _iso_texts(stamps: pa.ChunkedArray) -> list[str]:
+    """`_iso` of each (non-null) timestamp, formatted by arrow: a full scan remembers tens of
+    thousands of rows, and a Python datetime for each cost more than the rest of the cursor."""
+    if stamps.type != pa.timestamp("us", tz="UTC"):  # what records.py makes of every timestamp
+        return [_iso(stamp) for stamp in stamps.to_pylist()]
+    text = pc.strftime(stamps, format="%Y-%m-%dT%H:%M:%S")  # seconds with 6 decimals
+    text = pc.replace_substring_regex(text, pattern=r"\.000000$", replacement="")  # as isoformat
+    return pc.binary_join_element_wise(text, "+00:00", "").to_pylist()
 
 
 def _parse(value: str | None) -> datetime | None:

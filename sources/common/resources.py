@@ -111,7 +111,8 @@ def require_keys(table: pa.Table, columns: str | tuple[str, ...]) -> pa.Table:
     missing one are dropped (the caller counts them)."""
     names = (columns,) if isinstance(columns, str) else columns
     for name in names:
-        table = table.filter(pc.is_valid(table.column(name)))
+        if table.column(name).null_count:  # filtering copies every column: only when needed
+            table = table.filter(pc.is_valid(table.column(name)))
     schema = table.schema
     for name in names:
         schema = schema.set(schema.get_field_index(name), schema.field(name).with_nullable(False))

@@ -119,6 +119,25 @@ def test_cursor_judges_a_whole_scan_against_where_the_run_started() -> None:
     assert state["newest"] == (t0 + timedelta(hours=5)).isoformat()
 
 
+def test_cursor_remembers_each_recent_row_as_its_iso_text() -> None:
+    """What the next run compares rows against: the text `datetime.isoformat` writes (no
+    decimals on a whole second, four-digit years), whatever formats it."""
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    stamps = [t0, t0 + timedelta(microseconds=1), t0 + timedelta(seconds=59, microseconds=999_999),
+              t0 - timedelta(milliseconds=250)]
+    state: dict = {}
+    cursor = Cursor(state, "id", "at", timedelta(hours=1))
+    cursor.new_rows(_page([(str(n), stamp) for n, stamp in enumerate(stamps)]))
+    cursor.commit()
+    assert state["recent"] == {str(n): stamp.isoformat() for n, stamp in enumerate(stamps)}
+    assert state["recent"]["0"] == "2026-01-01T00:00:00+00:00"
+    old = datetime(999, 12, 31, 23, 0, 0, 500, tzinfo=timezone.utc)
+    early = Cursor({}, "id", "at", timedelta(hours=1))
+    early.new_rows(_page([("x", old)]))
+    early.commit()
+    assert early.state["recent"] == {"x": "0999-12-31T23:00:00.000500+00:00"}
+
+
 @pytest.mark.parametrize(("raw", "code", "region", "expected"), [
     ("+2348031234567", None, None, "+2348031234567"),
     ("2348031234567", None, None, "+2348031234567"),

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from crmsync.kernel.warehouse import connect
+from crmsync.kernel.warehouse import session as warehouse_session
 from crmsync.pipelines.sync import sync_provider
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -148,3 +150,21 @@ def test_the_value_bound_is_a_setting(hostile_chatman: Path, monkeypatch: pytest
     assert refused.status == "failed"
     assert refused.error == "setting warehouse.max_value_bytes must be a whole number of bytes above 0 " \
                             "(default 1048576)"
+
+
+def test_duckdb_threads_while_a_sync_writes_are_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One thread by default (the load costs less CPU so); `warehouse.threads` sets another
+    number; a value below one fails the sync with one line."""
+    with chatman_answering([contact("u1")], tmp_path, monkeypatch) as warehouse:
+        for setting, expected in ((None, "1"), ("3", "3")):
+            if setting is not None:
+                monkeypatch.setenv("WAREHOUSE__THREADS", setting)
+            with warehouse_session(warehouse):  # the instance the sync wrote with, still open
+                result = sync_provider("chatman", warehouse)
+                assert result.status == "ok", result.error
+                with connect(warehouse) as con:
+                    assert con.execute("SELECT current_setting('threads')").fetchone()[0] == int(expected)
+        monkeypatch.setenv("WAREHOUSE__THREADS", "0")
+        refused = sync_provider("chatman", warehouse)
+    assert refused.status == "failed"
+    assert refused.error == "setting warehouse.threads must be a whole number of threads above 0 (default 1)"
