@@ -109,7 +109,7 @@ from crmsync.sources.common.cursor import Cursor, scan_cursor
 from crmsync.sources.common.http import ApiClient, Bounds
 from crmsync.sources.common.known_people import changed_at as known_people_changed_at
 from crmsync.sources.common.known_people import group_people, known_people
-from crmsync.sources.common.lookups import look_up_all
+from crmsync.sources.common.lookups import look_up_all, to_look_up
 from crmsync.sources.common.paging import Listing, get_each
 from crmsync.sources.common.records import Column, Shape
 from crmsync.sources.common.resources import new_rows, require_keys, tables
@@ -265,9 +265,10 @@ class Reach:
         state = dlt.current.source_state()
         missed: dict[str, str] = state.setdefault("missed", {})
         people = group_people(known_people(self.run.warehouse, self.default_region, exclude="chatrace"))
-        now = datetime.now(timezone.utc)
-        ask = [p for p in people if not previous.resolved(p)
-               and not (p.key in missed and now - datetime.fromisoformat(missed[p.key]) < self.recheck)]
+        # Re-checks of misses share the run's budget (none on the first run or a full refresh).
+        ask = to_look_up([p for p in people if not previous.resolved(p)],
+                         {key: datetime.fromisoformat(at) for key, at in missed.items()}, self.recheck,
+                         None if self.refreshing else self.budget, self.api.requests)
         answers = look_up_all(self.api, ask, look_up, self.options.concurrency)
         known = {p.key for p in people}
         for key in [k for k in missed if k not in known]:  # the state follows the known people

@@ -153,3 +153,27 @@ def test_the_plan_of_a_resource_that_failed_alone_confirms_nothing(tmp_path: Pat
     refreshes.add(Refresh("open_orders", ["o1"], ["o1"], within="orders"))
     budget.save(warehouse, "chatrace", refreshes, failed={"orders"})
     assert query(warehouse, "SELECT resource, record_key FROM ops.confirmed") == [("contacts", "1")]
+
+
+def test_rechecks_of_people_not_found_share_the_budget(
+        all_confirmed: list[str], warehouse: Path, sync_once: SyncOnce, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past recheck_missing_hours every miss falls due at once: a run re-checks only the longest
+    missed as far as its budget goes, and the others on the next runs."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("UPDATE raw_dmchamp.lookups SET looked_up_at = looked_up_at - INTERVAL 2 DAY "
+                    "WHERE contact_id IS NULL")
+        oldest = con.execute("UPDATE raw_dmchamp.lookups SET looked_up_at = looked_up_at - INTERVAL 1 DAY "
+                             "WHERE lookup_key = (SELECT min(lookup_key) FROM raw_dmchamp.lookups "
+                             "WHERE contact_id IS NULL) RETURNING lookup_key").fetchone()[0]
+    misses = query(warehouse, "SELECT count(*) FROM raw_dmchamp.lookups WHERE contact_id IS NULL")[0][0]
+    run_budget = 12
+    assert misses > run_budget, "enough misses to burst past the budget"
+    monkeypatch.setenv("SOURCES__DMCHAMP__RECHECK_MISSING_HOURS", "24")
+    monkeypatch.setenv("SOURCES__DMCHAMP__RUN_BUDGET", str(run_budget))
+
+    result = sync_once("dmchamp")
+
+    assert result.requests <= run_budget
+    asked = {key for (key,) in query(warehouse, "SELECT lookup_key FROM raw_dmchamp.lookups "
+                                                "WHERE looked_up_at > now() - INTERVAL 1 HOUR")}
+    assert oldest in asked and 0 < len(asked) < misses
