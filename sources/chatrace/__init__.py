@@ -79,6 +79,7 @@ from crmsync.kernel.provider import Provider, PushRule
 from crmsync.sources.chatrace.helpers import (
     COMMENT_COLUMNS,
     CONTACT_COLUMNS,
+    CONTACT_PEOPLE,
     CUSTOM_FIELD_COLUMNS,
     OPPORTUNITY_COLUMNS,
     OPPORTUNITY_STAMP_COLUMNS,
@@ -91,7 +92,6 @@ from crmsync.sources.chatrace.helpers import (
     Page,
     Previous,
     ScanEnd,
-    contact_people,
     contact_record,
     data_of,
     iso_now,
@@ -242,8 +242,8 @@ class Reach:
         """The reached contacts `resource` re-reads this run, as far as the budget goes (the
         stalest, never read, changed in another provider first); computed once per resource."""
         if resource not in self._plans:
-            people = contact_people(self.run.warehouse, self.default_region)
-            self.refresh(resource, [Candidate(str(c), *people.get(c, (None, None))) for c in self.contact_ids(end)])
+            self.refresh(resource, budget.candidates(self.run.warehouse, "raw_chatrace", CONTACT_PEOPLE,
+                                                     [str(c) for c in self.contact_ids(end)], self.default_region))
         return self._plans[resource]
 
     def refresh(self, resource: str, candidates: Sequence[Candidate], within: str = "") -> Refresh:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from crmsync.sources.common.records import JSON_TEXT, Column
 from crmsync.sources.common.scans import Scan
 
 SQL_DIR = Path(__file__).resolve().parent
+CONTACT_PEOPLE = SQL_DIR / "contact_people.sql"  # the person of each live contact, for the run budget
 
 CONTACT_COLUMNS = (
     Column("id", pa.string()),
@@ -73,6 +75,34 @@ MESSAGE_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class ListingEnd:
+    """What the contacts listing hands its followers once complete: the ids it saw."""
+
+    seen: list[str]
+
+
+@dataclass
+class ListingPages:
+    """The pages each listing of a run has read so far, and which are done: what those still
+    running will cost, estimated from the rows the warehouse holds (`still_to_read`)."""
+
+    page_size: int
+    read: Counter[str] = field(default_factory=Counter)
+    done: set[str] = field(default_factory=set)
+
+    def still_to_read(self, warehouse: Path, tables: Sequence[str]) -> int:
+        """Pages the listings of `tables` not done yet will still read: their live rows, a page
+        per `page_size` and the empty one that ends them, less what they read."""
+        running = [t for t in tables if t not in self.done]
+        if not running or not warehouse.exists():
+            return 0
+        with warehouse_connection(warehouse) as con:
+            present = tables_of(con, "raw_whautomate")
+            rows = {t: con.execute(_sql("live_rows").format(table=t)).fetchone()[0] for t in running if t in present}
+        return sum(max(0, count // self.page_size + 1 - self.read[t]) for t, count in rows.items())
+
+
 def listing(api: ApiClient, path: str, page_size: int, concurrency: int) -> Iterator[list[dict[str, Any]]]:
     """Every page of a listing, `concurrency` pages in flight, until the empty array."""
 
@@ -89,10 +119,12 @@ def listing(api: ApiClient, path: str, page_size: int, concurrency: int) -> Iter
 @dataclass
 class MessageLog:
     """Whether raw_whautomate.messages exists once this run has loaded: it did before (source
-    state, read by the contacts resource) or this run yields a message."""
+    state, read by the contacts resource) or this run yields a message; and whose messages
+    this run read because the listing showed their contact new or changed."""
 
     existed: bool = False
     yielded: bool = False
+    changed: list[str] = field(default_factory=list)
 
     @property
     def table_exists(self) -> bool:
