@@ -100,7 +100,13 @@ class ListingPages:
         with warehouse_connection(warehouse) as con:
             present = tables_of(con, "raw_whautomate")
             rows = {t: con.execute(_sql("live_rows").format(table=t)).fetchone()[0] for t in running if t in present}
-        return sum(max(0, count // self.page_size + 1 - self.read[t]) for t, count in rows.items())
+        return sum(max(0, listing_pages(count, self.page_size) - self.read[t]) for t, count in rows.items())
+
+
+def listing_pages(records: int, page_size: int) -> int:
+    """The fewest requests a listing of `records` takes: its full and partial pages, and the
+    empty one that ends it (the API gives no total, and a short page is not said to be the last)."""
+    return -(-records // page_size) + 1
 
 
 def listing(api: ApiClient, path: str, page_size: int, concurrency: int) -> Iterator[list[dict[str, Any]]]:
