@@ -103,10 +103,10 @@ def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency:
                       lag_seconds: int, run_budget: int | None) -> list[DltResource]:
     shape, scans = run.shape, run.scans
     log = MessageLog()
-    progress = ListingPages(page_size)
+    progress = ListingPages(run.warehouse, page_size)
 
     def pages(name: str) -> Iterator[list[dict[str, Any]]]:
-        for page in listing(api, LISTINGS[name], page_size, concurrency):
+        for page in listing(api, LISTINGS[name], page_size, concurrency, progress.expected(name)):
             progress.read[name] += 1
             yield page
         progress.done.add(name)
@@ -183,7 +183,7 @@ def whautomate_source(api: ApiClient, run: SyncRun, page_size: int, concurrency:
             yield from read_messages(contact_ids)
             return
         # The listings still running will spend their pages too.
-        spent = api.requests + progress.still_to_read(run.warehouse, [t for t in LISTINGS if t != "contacts"])
+        spent = api.requests + progress.still_to_read([t for t in LISTINGS if t != "contacts"])
         changed = known_people_changed_at(run.warehouse, exclude="whautomate")
         refresh = run.refreshes.add(budget.plan(
             run.warehouse, "whautomate", "messages",

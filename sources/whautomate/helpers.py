@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,23 +85,29 @@ class ListingEnd:
 
 @dataclass
 class ListingPages:
-    """The pages each listing of a run has read so far, and which are done: what those still
-    running will cost, estimated from the rows the warehouse holds (`still_to_read`)."""
+    """The pages each listing of a run has read so far, which are done, and how many each
+    should take by the live rows the warehouse held before the run (None: no table yet)."""
 
+    warehouse: Path
     page_size: int
     read: Counter[str] = field(default_factory=Counter)
     done: set[str] = field(default_factory=set)
+    _rows: dict[str, int | None] = field(default_factory=dict)
 
-    def still_to_read(self, warehouse: Path, tables: Sequence[str]) -> int:
-        """Pages the listings of `tables` not done yet will still read: their live rows, a page
-        per `page_size` and the empty one that ends them, less what they read."""
-        running = [t for t in tables if t not in self.done]
-        if not running or not warehouse.exists():
-            return 0
-        with warehouse_connection(warehouse) as con:
-            present = tables_of(con, "raw_whautomate")
-            rows = {t: con.execute(_sql("live_rows").format(table=t)).fetchone()[0] for t in running if t in present}
-        return sum(max(0, listing_pages(count, self.page_size) - self.read[t]) for t, count in rows.items())
+    def expected(self, table: str) -> int | None:
+        """The pages the listing of `table` should take (listing_pages), None before it exists."""
+        if table not in self._rows:
+            self._rows[table] = None
+            if self.warehouse.exists():
+                with warehouse_connection(self.warehouse) as con:
+                    if table in tables_of(con, "raw_whautomate"):
+                        self._rows[table] = con.execute(_sql("live_rows").format(table=table)).fetchone()[0]
+        rows = self._rows[table]
+        return None if rows is None else listing_pages(rows, self.page_size)
+
+    def still_to_read(self, tables: Sequence[str]) -> int:
+        """Pages the listings of `tables` not done yet should still read."""
+        return sum(max(0, (self.expected(t) or 0) - self.read[t]) for t in tables if t not in self.done)
 
 
 def listing_pages(records: int, page_size: int) -> int:
@@ -109,8 +116,10 @@ def listing_pages(records: int, page_size: int) -> int:
     return -(-records // page_size) + 1
 
 
-def listing(api: ApiClient, path: str, page_size: int, concurrency: int) -> Iterator[list[dict[str, Any]]]:
-    """Every page of a listing, `concurrency` pages in flight, until the empty array."""
+def listing(api: ApiClient, path: str, page_size: int, concurrency: int,
+            expected: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Every page of a listing, `concurrency` pages in flight, until the empty array; past the
+    `expected` pages, one at a time (ReadAhead)."""
 
     def fetch(page: int) -> list[dict[str, Any]]:
         body = api.get_json(path, {"limit": page_size, "page": page})
@@ -119,7 +128,39 @@ def listing(api: ApiClient, path: str, page_size: int, concurrency: int) -> Iter
             raise RequestFailed(f"whautomate: GET {path} page {page} answered no JSON array")
         return [record for record in body if isinstance(record, dict)]
 
-    return numbered_pages(fetch, concurrency, Listing(api, path))
+    return numbered_pages(fetch if expected is None else ReadAhead(fetch, expected), concurrency,
+                          Listing(api, path))
+
+
+class ReadAhead:
+    """A listing's fetch that asks for a page past the `last` expected only once the page before
+    came back with records. With no total, reading `concurrency` pages ahead would otherwise
+    ask for up to concurrency - 1 pages past the empty one that ends the listing, every run."""
+
+    def __init__(self, fetch: Callable[[int], list[dict[str, Any]]], last: int) -> None:
+        self._fetch = fetch
+        self._last = last
+        self._had_records: dict[int, bool] = {}
+        self._answered = threading.Condition()
+
+    def __call__(self, page: int) -> list[dict[str, Any]]:
+        if page > self._last:
+            with self._answered:  # the page before was asked first (numbered_pages: in order)
+                self._answered.wait_for(lambda: page - 1 in self._had_records)
+                if not self._had_records[page - 1]:
+                    return self._answer(page, [])  # the listing ended there: no request
+        records: list[dict[str, Any]] = []
+        try:
+            records = self._fetch(page)
+        finally:  # a failed page releases those waiting on it too (the listing fails on it)
+            self._answer(page, records)
+        return records
+
+    def _answer(self, page: int, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        with self._answered:
+            self._had_records[page] = bool(records)
+            self._answered.notify_all()
+        return records
 
 
 @dataclass

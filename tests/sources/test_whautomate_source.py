@@ -20,7 +20,7 @@ from crmsync.sources.common.http import ApiClient
 from crmsync.sources.common.known_people import known_people
 from crmsync.sources.common.run import SyncRun
 from crmsync.sources.whautomate import api_client
-from crmsync.sources.whautomate.helpers import listing
+from crmsync.sources.whautomate.helpers import listing, listing_pages
 from tests.sources.conftest import SyncOnce, churn, query, set_faults, truth
 
 TABLES = {  # warehouse table -> the sandbox listing it comes from
@@ -116,8 +116,10 @@ def test_full_sync_loads_exactly_the_truth_then_nothing(
     second = sync_once("whautomate")
     assert second.rows == {}, second.rows
     assert second.read["contacts"] == expected["contacts"]  # a full scan, but nothing loaded
-    # No contact changed: the same pages, and the messages of only MIN_RECORDS unchanged contacts.
-    assert second.requests == first.requests - expected["contacts"] + MIN_RECORDS
+    # No contact changed: every page, none read ahead past a listing's end (the warehouse says
+    # where it is), and the messages of only MIN_RECORDS unchanged contacts.
+    page_size = provider_settings("whautomate")["page_size"]
+    assert second.requests == sum(listing_pages(expected[t], page_size) for t in TABLES) + MIN_RECORDS
     assert second.deleted == {t: 0 for t in ("contacts", "messages", "clients", "contact_tags", "segments")}
     refreshed = sync_once("whautomate", full_refresh=True)  # state and tables start over
     assert refreshed.rows == expected
