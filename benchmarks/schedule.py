@@ -101,7 +101,7 @@ def schedule_figures(provider: str, requests: int, seconds: float, contacts: int
         figures.append(reported(f"{name}.staleness_hours", runs * max(interval, wall) / 3600, "h",
                                 f"budgeted: every record re-checked within {runs} runs "
                                 f"({', '.join(f'{r} {c} of {n}' for r, (n, c) in plans.items())} a run"
-                                + "".join(f", besides the {n} {r} the listing showed changed" for r, n in anyway.items())
+                                + "".join(f", besides the {r} of the {n} records the listing showed changed" for r, n in anyway.items())
                                 + ")"))
     else:
         figures.append(reported(f"{name}.staleness_hours", max(interval, wall) / 3600, "h",
@@ -141,11 +141,12 @@ def _whautomate(provider: str, rerun: Rerun) -> tuple[int, str]:
     size = int(configured(provider, "page_size"))
     pages = {table: listing_pages(rerun.live(provider, table), size) for table in WHAUTOMATE_LISTINGS}
     changed = rerun.loaded.get("contacts", 0)
-    return sum(pages.values()) + changed, (
+    floor = sum(pages.values()) + changed
+    return floor, (
         f"every page ({', '.join(f'{t} {n}' for t, n in pages.items())}: live rows ÷ {size} and the empty page "
         f"that ends a listing) + the messages of the {changed} contacts the listing showed new or changed; "
-        f"above it: pages read ahead past the end ({configured(provider, 'concurrency')} in flight), and the "
-        f"budget's re-reads of unchanged contacts' messages (the contract does not say a message moves updatedAt)")
+        f"above it, {rerun.requests - floor} requests: the budget's re-reads of unchanged contacts' messages "
+        f"(the contract does not say a message moves updatedAt) and records read alone (deleted or skipped)")
 
 
 def _every_record(provider: str, rerun: Rerun) -> tuple[int, str]:
