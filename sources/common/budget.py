@@ -17,6 +17,11 @@ A record with P records ahead of it in staleness order is refreshed within ceil(
 s = max(1, capacity // 2): each run takes the s stalest, and a refreshed record goes behind it.
 So every record is refreshed within ceil(population / s) runs, whatever the other providers do.
 
+A provider that can tell some changes (Whautomate's listing shows which contacts changed, not
+whether one got a message) passes those records as `required`: refreshed the same run, outside
+the capacity, so the bound above holds for the others whatever changes. Look-ups of people not
+found before share the budget too (sources.common.lookups.to_look_up).
+
 A provider declares what it refreshes (a Refresh per resource, its candidates keyed by record
 with the person's phone and email); the shared planner orders, the sync saves (`save`).
 """

@@ -20,21 +20,31 @@ of the previous scan, because a record changed after the scan read its page carr
 stamp than the newest one that scan saw (so the run after a scan longer than the one before
 it may load again, once, a few records that changed during that scan). A run with no change
 loads nothing but still costs one request per page: 500,000 contacts are 5,000 pages, about
-17 minutes at 5 requests/s, before any message. A live record the complete scan did not show is read alone
+17 minutes at 5 requests/s, before any message. Past the pages the warehouse's live rows say
+a listing takes, a page is asked only once the one before came back with records
+(helpers.ReadAhead): reading `concurrency` pages ahead would otherwise ask for pages past the
+empty one that ends the listing, every run. A live record the complete scan did not show is read alone
 (GET /contacts/{id}, /clients/{id}, ...): a 404 marks it deleted (`deleted_at`; the messages
 of a deleted contact with it), an answer means a listing that shifted under a deletion
 skipped it, and it loads as it is now. Records created during a scan shift later pages the
 other way, so one may be read twice: merge on the key keeps one row, and the new record
 itself is read by the next run. (pipelines/sync.py also revives a row that comes back.)
 
-Messages: there is no message listing, only one request per contact. They are read for the
-contacts the cursor keeps (new, or `updatedAt` moved: a message moves it, and its
-`lastActivity`), and only the messages not already in the warehouse are loaded. At the
+Messages: there is no message listing, only one request per contact. They are read for every
+contact the cursor keeps (new, or `updatedAt` moved), in the run that sees it, whatever the
+budget. The contract does not say that a new message moves `updatedAt`, so once the contacts
+listing is complete (ListingEnd) the messages of unchanged contacts are re-read too, as far as
+the run's `run_budget` goes after every page (sources.common.budget: the stalest, never
+checked, and those whose person changed in another provider first; each confirmed in
+`ops.confirmed`), so every contact's messages are re-read within ceil(contacts / floor(k/2))
+runs, k the contacts the budget leaves a run. Only the messages not already in the
+warehouse are loaded. At the
 documented 300 requests/minute the first full load of a large account takes hours:
 requests / rate, e.g. 500,000 contacts = 500,000 message requests + 5,000 pages of 100 =
 505,000 requests / 5 per second = about 28 hours (about 5.8 days at the trial's 60/minute).
 Later runs add one request per new or changed contact (a change that brought no message
-costs one too: the API does not say which changes did) and one per deleted record.
+costs one too: the API does not say which changes did), one per deleted record, and the
+budget's re-reads.
 
 What the API cannot give: changes since a time (so every run reads every page), deletions
 (inferred from full scans), the definitions of client tags and of hand-made contact tags, a
