@@ -267,7 +267,8 @@ def incremental_figures(sandbox: SandboxProcess, providers: list[str], reported_
         rerun = crmsync_sync(sandbox, provider, warehouse, budget_env(provider, sandbox.contacts))
         if provider not in reported_providers:
             continue
-        yield from schedule_figures(provider, rerun.requests, rerun.seconds, sandbox.contacts, warehouse)
+        yield from schedule_figures(provider, rerun.requests, rerun.seconds, sandbox.contacts, warehouse,
+                                    rerun.result.rows if rerun.result else {})
         ratio = rerun.seconds / full[provider].seconds
         routes = ", ".join(f"{route} {n}" for route, n in rerun.routes.most_common(3))
         note = (f"rerun {rerun.requests} requests ({routes}), {rerun.costs()} / full {full[provider].requests} "

@@ -79,6 +79,7 @@ from crmsync.kernel.provider import Provider, PushRule
 from crmsync.sources.chatrace.helpers import (
     COMMENT_COLUMNS,
     CONTACT_COLUMNS,
+    CONTACT_PEOPLE,
     CUSTOM_FIELD_COLUMNS,
     OPPORTUNITY_COLUMNS,
     OPPORTUNITY_STAMP_COLUMNS,
@@ -91,7 +92,6 @@ from crmsync.sources.chatrace.helpers import (
     Page,
     Previous,
     ScanEnd,
-    contact_people,
     contact_record,
     data_of,
     iso_now,
@@ -109,7 +109,7 @@ from crmsync.sources.common.cursor import Cursor, scan_cursor
 from crmsync.sources.common.http import ApiClient, Bounds
 from crmsync.sources.common.known_people import changed_at as known_people_changed_at
 from crmsync.sources.common.known_people import group_people, known_people
-from crmsync.sources.common.lookups import look_up_all
+from crmsync.sources.common.lookups import look_up_all, to_look_up
 from crmsync.sources.common.paging import Listing, get_each
 from crmsync.sources.common.records import Column, Shape
 from crmsync.sources.common.resources import new_rows, require_keys, tables
@@ -242,8 +242,8 @@ class Reach:
         """The reached contacts `resource` re-reads this run, as far as the budget goes (the
         stalest, never read, changed in another provider first); computed once per resource."""
         if resource not in self._plans:
-            people = contact_people(self.run.warehouse, self.default_region)
-            self.refresh(resource, [Candidate(str(c), *people.get(c, (None, None))) for c in self.contact_ids(end)])
+            self.refresh(resource, budget.candidates(self.run.warehouse, "raw_chatrace", CONTACT_PEOPLE,
+                                                     [str(c) for c in self.contact_ids(end)], self.default_region))
         return self._plans[resource]
 
     def refresh(self, resource: str, candidates: Sequence[Candidate], within: str = "") -> Refresh:
@@ -265,9 +265,10 @@ class Reach:
         state = dlt.current.source_state()
         missed: dict[str, str] = state.setdefault("missed", {})
         people = group_people(known_people(self.run.warehouse, self.default_region, exclude="chatrace"))
-        now = datetime.now(timezone.utc)
-        ask = [p for p in people if not previous.resolved(p)
-               and not (p.key in missed and now - datetime.fromisoformat(missed[p.key]) < self.recheck)]
+        # Re-checks of misses share the run's budget (none on the first run or a full refresh).
+        ask = to_look_up([p for p in people if not previous.resolved(p)],
+                         {key: datetime.fromisoformat(at) for key, at in missed.items()}, self.recheck,
+                         None if self.refreshing else self.budget, self.api.requests)
         answers = look_up_all(self.api, ask, look_up, self.options.concurrency)
         known = {p.key for p in people}
         for key in [k for k in missed if k not in known]:  # the state follows the known people

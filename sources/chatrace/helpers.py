@@ -19,6 +19,7 @@ from crmsync.sources.common.paging import Listing, numbered_pages
 from crmsync.sources.common.records import JSON_TEXT, Column
 
 SQL_DIR = Path(__file__).resolve().parent
+CONTACT_PEOPLE = SQL_DIR / "contact_people.sql"  # the person of each live contact, for the run budget
 
 PIPELINE_COLUMNS = (
     Column("id", pa.int64()),
@@ -247,19 +248,6 @@ def read_previous(warehouse: Path, default_region: str | None) -> Previous:
             if email and "@" in email:
                 previous.emails.add(email.strip().lower())
     return previous
-
-
-def contact_people(warehouse: Path, default_region: str | None) -> dict[int, tuple[str | None, str | None]]:
-    """contact id -> (E.164 phone, email) of the live contacts earlier runs reached."""
-    if not warehouse.exists():
-        return {}
-    with warehouse_connection(warehouse) as con:
-        if "contacts" not in tables_of(con, "raw_chatrace"):
-            return {}
-        rows = con.execute(sql("contact_people")).fetchall()
-    return {int(i): (to_e164(phone_raw, calling_code, default_region),
-                     email.strip().lower() if email and "@" in email else None)
-            for i, phone_raw, calling_code, email in rows}
 
 
 def open_orders(warehouse: Path, final_statuses: Sequence[int]) -> list[tuple[str, int]]:

@@ -17,6 +17,11 @@ A record with P records ahead of it in staleness order is refreshed within ceil(
 s = max(1, capacity // 2): each run takes the s stalest, and a refreshed record goes behind it.
 So every record is refreshed within ceil(population / s) runs, whatever the other providers do.
 
+A provider that can tell some changes (Whautomate's listing shows which contacts changed, not
+whether one got a message) passes those records as `required`: refreshed the same run, outside
+the capacity, so the bound above holds for the others whatever changes. Look-ups of people not
+found before share the budget too (sources.common.lookups.to_look_up).
+
 A provider declares what it refreshes (a Refresh per resource, its candidates keyed by record
 with the person's phone and email); the shared planner orders, the sync saves (`save`).
 """
@@ -36,6 +41,7 @@ from croniter import croniter
 from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import tables_of
 from crmsync.sources.common.config import ConfigError
+from crmsync.sources.common.known_people import identity
 
 SQL_DIR = Path(__file__).parent / "sql"
 DEFAULT_SYNC_CRON = "*/15 * * * *"  # the flows' incremental schedule when flow.sync_cron is unset
@@ -111,17 +117,35 @@ def capacity(budget: int | None, spent: int, requests_per_record: int) -> int | 
     return max(MIN_RECORDS, (budget - spent) // max(requests_per_record, 1))
 
 
+def candidates(warehouse: Path, dataset: str, people_sql: Path, keys: Sequence[str],
+               default_region: str | None) -> list[Candidate]:
+    """`keys` as candidates, each with the person the warehouse holds for it (`people_sql`
+    over `dataset`.contacts: key, raw phone, calling code, email); none known before that
+    table exists (a new record is refreshed first anyway)."""
+    people: dict[str, tuple[str | None, str | None]] = {}
+    if warehouse.exists():
+        with warehouse_connection(warehouse) as con:
+            if "contacts" in tables_of(con, dataset):
+                people = {str(key): identity(phone_raw, calling_code, email, default_region)
+                          for key, phone_raw, calling_code, email in con.execute(people_sql.read_text()).fetchall()}
+    return [Candidate(key, *people.get(key, (None, None))) for key in keys]
+
+
 def refresh_bound_runs(population: int, capacity: int) -> int:
     """The most runs any record waits between two refreshes (see the module's docstring)."""
     return math.ceil(population / max(1, capacity // 2))
 
 
 def plan(warehouse: Path, provider: str, resource: str, candidates: Sequence[Candidate],
-         records: int | None, changed_at: Mapping[str, datetime], within: str = "") -> Refresh:
+         records: int | None, changed_at: Mapping[str, datetime], within: str = "",
+         required: Sequence[str] = ()) -> Refresh:
     """Which of `candidates` to refresh this run, at most `records` of them (None: all), in the
     order of the module's docstring; `changed_at` is when each phone or email last changed in
-    another provider."""
-    ordered = _staleness_order(warehouse, provider, resource, candidates, changed_at)
+    another provider. The `required` keys (the provider said they changed) are refreshed first
+    whatever the budget, and not counted in `records`."""
+    needed = set(required)
+    ordered = _staleness_order(warehouse, provider, resource,
+                               [c for c in candidates if c.key not in needed], changed_at)
     keys = [key for key, _ in ordered]
     if records is None or records >= len(ordered):
         chosen = set(keys)
@@ -133,7 +157,7 @@ def plan(warehouse: Path, provider: str, resource: str, candidates: Sequence[Can
         chosen.update([key for key in keys if key not in chosen][:records - len(chosen)])
     in_order = [key for key, changed in ordered if changed and key in chosen] + \
         [key for key, changed in ordered if not changed and key in chosen]
-    return Refresh(resource, keys, in_order, within)
+    return Refresh(resource, [*required, *keys], [*required, *in_order], within)
 
 
 def _staleness_order(warehouse: Path, provider: str, resource: str, candidates: Sequence[Candidate],

@@ -47,6 +47,14 @@ def changed_at(warehouse: Path, default_region: str | None = None,
     return latest
 
 
+def identity(phone_raw: str | None, calling_code: str | None, email: str | None,
+             default_region: str | None) -> tuple[str | None, str | None]:
+    """A person's phone as E.164 (None for junk) and email trimmed and lower-cased (None
+    without an @): how every provider's people are compared."""
+    return to_e164(phone_raw, calling_code, default_region), \
+        email.strip().lower() if email and "@" in email else None
+
+
 def _rows(warehouse: Path, default_region: str | None,
           exclude: str | None) -> Iterator[tuple[str | None, str | None, datetime | None]]:
     """(E.164 phone, email, changed_at or None) of every known person row with either."""
@@ -59,9 +67,7 @@ def _rows(warehouse: Path, default_region: str | None,
                     or f"raw_{provider.name}.contacts" not in tables):
                 continue
             for row in con.execute(provider.known_people.read_text()).fetchall():
-                phone_raw, calling_code, email = row[:3]
-                phone = to_e164(phone_raw, calling_code, default_region)
-                address = email.strip().lower() if email and "@" in email else None
+                phone, address = identity(*row[:3], default_region)
                 if phone or address:
                     yield phone, address, row[3] if len(row) > 3 else None
 

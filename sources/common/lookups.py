@@ -5,20 +5,32 @@ A refusal (a 4xx other than 404) means the provider judged that phone or email i
 miss, not a failure. But a provider refusing most of a run's look-ups has a problem with the
 key, the format or its API, not that many invalid people: past the provider's
 `lookup_refused_share` (once at least `lookup_refused_min` were refused) the run fails.
+
+Who is asked (`to_look_up`): every person never asked, and the people not found before whose
+`recheck_missing_hours` passed. Those re-checks share the run's request budget
+(`sources.common.budget`): past the hours every miss of a large import would fall due at once,
+so a run re-checks, the longest missed first, only as many as RECHECK_SHARE of what is left of
+its budget allows (at least MIN_RECORDS), the rest waiting for the next runs. Each run takes the
+oldest misses and a re-checked miss goes behind them: with m due misses and r re-checked a run,
+every miss is asked again within ceil(m / r) runs after its hours.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
+from crmsync.sources.common.budget import MIN_RECORDS
 from crmsync.sources.common.http import ApiClient, RequestFailed
+from crmsync.sources.common import known_people
 
 Person = TypeVar("Person")
 Answer = TypeVar("Answer")
 REFUSED = object()  # what Refusals.ask answers for a look-up the provider refused
+RECHECK_SHARE = 0.5  # of what is left of a run's budget that re-checks of misses may spend
 
 
 class Refusals:
@@ -65,3 +77,25 @@ def look_up_all(client: ApiClient, people: Sequence[Person], look_up: Callable[[
         answers = list(pool.map(lambda person: look_up(refusals, person), people))
     refusals.check()
     return answers
+
+
+def to_look_up(people: Sequence[known_people.Person], missed_at: Mapping[str, datetime], recheck: timedelta,
+               budget: int | None, spent: int) -> list[known_people.Person]:
+    """Of `people` (none yet found), those to ask this run: the never asked, then the misses
+    older than `recheck`, the longest missed first, as far as RECHECK_SHARE of what is left of
+    `budget` (None: no bound) after `spent` and the new people goes. A miss costs one request
+    per phone and email (all are tried)."""
+    now = datetime.now(timezone.utc)
+    new = [p for p in people if p.key not in missed_at]
+    due = sorted((p for p in people if p.key in missed_at and now - missed_at[p.key] >= recheck),
+                 key=lambda p: (missed_at[p.key], p.key))
+    if budget is None:
+        return new + due
+    left = RECHECK_SHARE * (budget - spent - sum(len(p.values()) for p in new))
+    chosen: list[known_people.Person] = []
+    for person in due:
+        left -= len(person.values())
+        if left < 0 and len(chosen) >= MIN_RECORDS:
+            break
+        chosen.append(person)
+    return new + chosen

@@ -53,7 +53,7 @@ from crmsync.sources.common.budget import Candidate, Refresh
 from crmsync.sources.common.http import ApiClient, Bounds
 from crmsync.sources.common.known_people import changed_at as known_people_changed_at
 from crmsync.sources.common.known_people import group_people, known_people
-from crmsync.sources.common.lookups import look_up_all
+from crmsync.sources.common.lookups import look_up_all, to_look_up
 from crmsync.sources.common.paging import get_each
 from crmsync.sources.common.resources import require_keys, tables
 from crmsync.sources.common.run import SyncRun
@@ -69,7 +69,7 @@ from crmsync.sources.dmchamp.helpers import (
     look_up,
     read_previous,
     read_pushed,
-    to_ask,
+    unresolved,
 )
 from dlt.sources import DltResource, DltSource
 
@@ -115,8 +115,10 @@ class Directory:
             previous = read_previous(self.run.warehouse) if state.get("loaded") else Previous()
             people = group_people(known_people(self.run.warehouse, self.default_region,
                                                exclude="dmchamp"))
-            self._answers = look_up_all(self.api, to_ask(people, previous, self.recheck), look_up,
-                                        self.concurrency)
+            # Re-checks of misses share the budget (none on the first run or a full refresh).
+            ask = to_look_up(unresolved(people, previous), previous.missed_at, self.recheck,
+                             self.budget, self.api.requests)
+            self._answers = look_up_all(self.api, ask, look_up, self.concurrency)
             self._contacts = contact_rows(self._answers, read_pushed(self.run.warehouse), previous)
             # Every contact an answer found is either live already or among the new rows.
             found = {row["contact_id"]: Candidate(row["contact_id"], row.get("phone_e164"), row.get("email"))

@@ -140,12 +140,9 @@ def contact_rows(answers: Sequence[Answer], pushed: Sequence[Pushed], previous: 
     return list(rows.values())
 
 
-def to_ask(people: Sequence[Person], previous: Previous, recheck: timedelta) -> list[Person]:
-    """People never found: new ones, and misses older than `recheck`."""
-    now = datetime.now(timezone.utc)
-    return [p for p in people
-            if not any(v in previous.resolved for v in p.values())
-            and not (p.key in previous.missed_at and now - previous.missed_at[p.key] < recheck)]
+def unresolved(people: Sequence[Person], previous: Previous) -> list[Person]:
+    """People no live contact carries yet: new ones, and those not found before."""
+    return [p for p in people if not any(v in previous.resolved for v in p.values())]
 
 
 # -- asking ----------------------------------------------------------------------------------

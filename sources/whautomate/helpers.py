@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from crmsync.sources.common.records import JSON_TEXT, Column
 from crmsync.sources.common.scans import Scan
 
 SQL_DIR = Path(__file__).resolve().parent
+CONTACT_PEOPLE = SQL_DIR / "contact_people.sql"  # the person of each live contact, for the run budget
 
 CONTACT_COLUMNS = (
     Column("id", pa.string()),
@@ -73,8 +76,50 @@ MESSAGE_COLUMNS = (
 )
 
 
-def listing(api: ApiClient, path: str, page_size: int, concurrency: int) -> Iterator[list[dict[str, Any]]]:
-    """Every page of a listing, `concurrency` pages in flight, until the empty array."""
+@dataclass(frozen=True)
+class ListingEnd:
+    """What the contacts listing hands its followers once complete: the ids it saw."""
+
+    seen: list[str]
+
+
+@dataclass
+class ListingPages:
+    """The pages each listing of a run has read so far, which are done, and how many each
+    should take by the live rows the warehouse held before the run (None: no table yet)."""
+
+    warehouse: Path
+    page_size: int
+    read: Counter[str] = field(default_factory=Counter)
+    done: set[str] = field(default_factory=set)
+    _rows: dict[str, int | None] = field(default_factory=dict)
+
+    def expected(self, table: str) -> int | None:
+        """The pages the listing of `table` should take (listing_pages), None before it exists."""
+        if table not in self._rows:
+            self._rows[table] = None
+            if self.warehouse.exists():
+                with warehouse_connection(self.warehouse) as con:
+                    if table in tables_of(con, "raw_whautomate"):
+                        self._rows[table] = con.execute(_sql("live_rows").format(table=table)).fetchone()[0]
+        rows = self._rows[table]
+        return None if rows is None else listing_pages(rows, self.page_size)
+
+    def still_to_read(self, tables: Sequence[str]) -> int:
+        """Pages the listings of `tables` not done yet should still read."""
+        return sum(max(0, (self.expected(t) or 0) - self.read[t]) for t in tables if t not in self.done)
+
+
+def listing_pages(records: int, page_size: int) -> int:
+    """The fewest requests a listing of `records` takes: its full and partial pages, and the
+    empty one that ends it (the API gives no total, and a short page is not said to be the last)."""
+    return -(-records // page_size) + 1
+
+
+def listing(api: ApiClient, path: str, page_size: int, concurrency: int,
+            expected: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Every page of a listing, `concurrency` pages in flight, until the empty array; past the
+    `expected` pages, one at a time (ReadAhead)."""
 
     def fetch(page: int) -> list[dict[str, Any]]:
         body = api.get_json(path, {"limit": page_size, "page": page})
@@ -83,16 +128,50 @@ def listing(api: ApiClient, path: str, page_size: int, concurrency: int) -> Iter
             raise RequestFailed(f"whautomate: GET {path} page {page} answered no JSON array")
         return [record for record in body if isinstance(record, dict)]
 
-    return numbered_pages(fetch, concurrency, Listing(api, path))
+    return numbered_pages(fetch if expected is None else ReadAhead(fetch, expected), concurrency,
+                          Listing(api, path))
+
+
+class ReadAhead:
+    """A listing's fetch that asks for a page past the `last` expected only once the page before
+    came back with records. With no total, reading `concurrency` pages ahead would otherwise
+    ask for up to concurrency - 1 pages past the empty one that ends the listing, every run."""
+
+    def __init__(self, fetch: Callable[[int], list[dict[str, Any]]], last: int) -> None:
+        self._fetch = fetch
+        self._last = last
+        self._had_records: dict[int, bool] = {}
+        self._answered = threading.Condition()
+
+    def __call__(self, page: int) -> list[dict[str, Any]]:
+        if page > self._last:
+            with self._answered:  # the page before was asked first (numbered_pages: in order)
+                self._answered.wait_for(lambda: page - 1 in self._had_records)
+                if not self._had_records[page - 1]:
+                    return self._answer(page, [])  # the listing ended there: no request
+        records: list[dict[str, Any]] = []
+        try:
+            records = self._fetch(page)
+        finally:  # a failed page releases those waiting on it too (the listing fails on it)
+            self._answer(page, records)
+        return records
+
+    def _answer(self, page: int, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        with self._answered:
+            self._had_records[page] = bool(records)
+            self._answered.notify_all()
+        return records
 
 
 @dataclass
 class MessageLog:
     """Whether raw_whautomate.messages exists once this run has loaded: it did before (source
-    state, read by the contacts resource) or this run yields a message."""
+    state, read by the contacts resource) or this run yields a message; and whose messages
+    this run read because the listing showed their contact new or changed."""
 
     existed: bool = False
     yielded: bool = False
+    changed: list[str] = field(default_factory=list)
 
     @property
     def table_exists(self) -> bool:

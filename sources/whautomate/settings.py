@@ -13,6 +13,10 @@ SETTINGS = (
     # Changes are judged client-side on updatedAt: re-read this much (clock skew, late writes)
     # before the newest change seen, on top of how long the previous scan took.
     Setting("lag_seconds", default=300),
+    # Requests a run may spend (0: half the sync schedule's interval at requests_per_second): after
+    # every page and the messages of the contacts the listing shows changed, what is left
+    # re-reads the messages of unchanged contacts, the stalest and most likely changed first.
+    Setting("run_budget", default=0),
     Setting("push_concurrency", default=4),  # push calls in flight (one contact per call)
     *LISTING_SETTINGS,
     SKIP_RESOURCES,

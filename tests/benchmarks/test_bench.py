@@ -76,7 +76,7 @@ def test_per_person_providers_are_measured_at_the_smaller_size(monkeypatch: pyte
     for provider in ("chatman", "waabot", "whautomate", "chatrace", "dmchamp"):
         size = TINY // 2 if provider in PER_PERSON else TINY
         assert figures[f"incremental.{provider}.rerun_ratio"]["note"].endswith(f"at {size:,} contacts"), provider
-        for figure in ("fit", "staleness_hours", "naive.staleness_hours"):
+        for figure in ("fit", "requests_vs_floor", "staleness_hours", "naive.staleness_hours"):
             assert f"schedule.{provider}.{figure}" in figures, (provider, figure)
     # DM Champ reran within its budget: its naive plan would have taken longer.
     assert "budgeted" in figures["schedule.dmchamp.staleness_hours"]["note"]

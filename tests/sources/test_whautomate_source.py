@@ -1,5 +1,6 @@
 """The Whautomate source against the sandbox: full scans, client-side incremental, messages
-per changed contact, deletions, faults, the rate budget, auth."""
+per changed contact (and, within the run budget, of unchanged ones: tests/sources/test_budget.py),
+deletions, faults, the rate budget, auth."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import pytest
 
 from crmsync.sandbox.credentials import WHAUTOMATE_API_KEY
 from crmsync.sandbox.server import SandboxServer
+from crmsync.sources.common.budget import MIN_RECORDS
 from crmsync.sources.common.config import provider_settings
 from crmsync.sources.common.http import ApiClient
 from crmsync.sources.common.known_people import known_people
 from crmsync.sources.common.run import SyncRun
 from crmsync.sources.whautomate import api_client
-from crmsync.sources.whautomate.helpers import listing
+from crmsync.sources.whautomate.helpers import listing, listing_pages
 from tests.sources.conftest import SyncOnce, churn, query, set_faults, truth
 
 TABLES = {  # warehouse table -> the sandbox listing it comes from
@@ -32,8 +34,11 @@ STAMPED = ("contacts", "clients", "contact_tags")  # tables with an updated_at t
 
 @pytest.fixture(autouse=True)
 def fast_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sandbox has no rate limit unless a test sets one: don't wait at 5 requests/s."""
+    """The sandbox has no rate limit unless a test sets one: don't wait at 5 requests/s. A run
+    budget of one request leaves the fewest re-reads of unchanged contacts' messages
+    (MIN_RECORDS a run), so what a run reads is what changed."""
     monkeypatch.setenv("SOURCES__WHAUTOMATE__REQUESTS_PER_SECOND", "1000")
+    monkeypatch.setenv("SOURCES__WHAUTOMATE__RUN_BUDGET", "1")
 
 
 def whautomate_get(http: httpx.Client, path: str, **params: Any) -> Any:
@@ -111,7 +116,10 @@ def test_full_sync_loads_exactly_the_truth_then_nothing(
     second = sync_once("whautomate")
     assert second.rows == {}, second.rows
     assert second.read["contacts"] == expected["contacts"]  # a full scan, but nothing loaded
-    assert "messages" not in second.read  # no contact changed: no message request
+    # No contact changed: every page, none read ahead past a listing's end (the warehouse says
+    # where it is), and the messages of only MIN_RECORDS unchanged contacts.
+    page_size = provider_settings("whautomate")["page_size"]
+    assert second.requests == sum(listing_pages(expected[t], page_size) for t in TABLES) + MIN_RECORDS
     assert second.deleted == {t: 0 for t in ("contacts", "messages", "clients", "contact_tags", "segments")}
     refreshed = sync_once("whautomate", full_refresh=True)  # state and tables start over
     assert refreshed.rows == expected
@@ -129,8 +137,8 @@ def test_churn_loads_exactly_the_changes_and_marks_deletions(
     assert incremental.rows["messages"] == len(messages["created"])
     assert incremental.rows.get("clients", 0) == len(set(changes["clients"]["updated"]))
     assert "contact_tags" not in incremental.rows and "segments" not in incremental.rows
-    # Only new and changed contacts had their messages asked for.
-    assert incremental.read["messages"] <= len(messages["created"]) + 6 * len(contacts["updated"])
+    # Only new and changed contacts had their messages asked for, and MIN_RECORDS unchanged.
+    assert incremental.read["messages"] <= len(messages["created"]) + 6 * (len(contacts["updated"]) + MIN_RECORDS)
     assert incremental.deleted["contacts"] == len(contacts["deleted"])
     assert incremental.deleted["messages"] == len(messages["deleted"])
     assert deleted_ids(warehouse, "contacts") == set(contacts["deleted"])
