@@ -44,6 +44,7 @@ def test_sync_json_against_a_running_sandbox_prints_only_json(tmp_path: Path, sa
     result = crmsync("sync", "--provider", "chatman", "--sandbox", sandbox.url,
                      "--warehouse", str(tmp_path / "w.duckdb"), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert "sync: started" not in result.stderr  # no progress lines with --json
     document = json.loads(result.stdout)
     chatman = document["providers"]["chatman"]
     assert chatman["status"] == "ok" and chatman["error"] is None
