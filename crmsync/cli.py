@@ -57,8 +57,19 @@ Sandbox = Annotated[Optional[str], typer.Option(
     help="Use the sandbox: bare, start one on a free port for this command; "
          "with a URL, use that running sandbox. Providers get the sandbox credentials.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def known_providers(names: Optional[list[str]]) -> Optional[list[str]]:
+    """An unknown name is refused as the command line is read, before any progress line."""
+    from crmsync.sources import registry
+
+    for name in names or []:
+        registry.provider(name)
+    return names
+
+
 Providers = Annotated[Optional[list[str]], typer.Option(
-    "--provider", help="Only this provider (repeatable).")]
+    "--provider", callback=known_providers, help="Only this provider (repeatable).")]
 Transforms = Annotated[Optional[Path], typer.Option(
     "--transforms", envvar="CRMSYNC_TRANSFORMS",
     help="Project folder of the SQL models (intermediate/, marts/, staging/<provider>/: "

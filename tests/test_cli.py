@@ -62,7 +62,7 @@ def test_missing_setting_is_one_line_and_nonzero(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", ["sync", "run"])
+@pytest.mark.parametrize("command", ["sync", "push", "run"])
 def test_unknown_provider_is_one_line_exit_2(tmp_path: Path, command: str) -> None:
     """`run` refuses it before any flow (or Prefect server) starts."""
     result = crmsync(command, "--provider", "hubspot", "--warehouse", str(tmp_path / "w.duckdb"))
