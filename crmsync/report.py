@@ -45,6 +45,7 @@ class ProgressLines:
         self.last: dict[object, float] = {}
         self.running: dict[str, float] = {}  # task -> when it began
         self.said = time.monotonic()
+        self.spoken = 0  # lines said
         self.lock = threading.Lock()
         self.stopped = threading.Event()
 
@@ -55,10 +56,12 @@ class ProgressLines:
     def __exit__(self, *exc: object) -> None:
         self.stopped.set()
 
-    def begin(self, task: str) -> None:
+    def begin(self, task: str, announce: bool = True) -> None:
+        """Without `announce`, the task is only named once it runs `quiet` seconds unheard."""
         with self.lock:
             self.running[task] = time.monotonic()
-        self.say(f"{task}: started")
+        if announce:
+            self.say(f"{task}: started")
 
     def end(self, task: str, outcome: str) -> None:
         with self.lock:
@@ -93,24 +96,25 @@ class ProgressLines:
     def say(self, line: str) -> None:
         with self.lock:
             self.said = time.monotonic()
+            self.spoken += 1
             sys.stderr.write(line + "\n")
             sys.stderr.flush()
 
 
 @contextmanager
 def command_progress(task: str, enabled: bool) -> Iterator[ProgressLines | None]:
-    """`sync` or `push` on its own: the progress lines `run` prints, with the command as the
-    task, so a step with nothing to count (dlt's normalize and load, a diff) is still named
-    every few seconds; None when disabled (--json)."""
+    """`sync`, `transform` or `push` on its own: the progress lines `run` prints, with the
+    command as the task, named every few seconds while nothing else is said (dlt's normalize
+    and load, a diff) and said done when anything was said: a command over in seconds prints
+    nothing more than its report. None when disabled (--json)."""
     if not enabled:
         yield None
         return
     started = time.monotonic()
     with ProgressLines(quiet=COMMAND_QUIET_SECONDS) as lines:
-        lines.begin(task)
-        try:
-            yield lines
-        finally:
+        lines.begin(task, announce=False)
+        yield lines
+        if lines.spoken:
             lines.end(task, f"done in {time.monotonic() - started:.0f}s")
 
 
