@@ -26,7 +26,9 @@ from typing import Any
 
 import prefect
 
+# Imported by each served run as Prefect sets up its logging: nothing heavier than Prefect here.
 SETTINGS_PATH = "PREFECT_LOGGING_SETTINGS_PATH"
+# What the user sets to see Prefect's own lines again (any level: INFO shows them all).
 CONSOLE_LEVEL = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
 PREFECT_CODE = str(Path(prefect.__file__).parent) + os.sep
 
