@@ -57,8 +57,19 @@ Sandbox = Annotated[Optional[str], typer.Option(
     help="Use the sandbox: bare, start one on a free port for this command; "
          "with a URL, use that running sandbox. Providers get the sandbox credentials.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def known_providers(names: Optional[list[str]]) -> Optional[list[str]]:
+    """An unknown name is refused as the command line is read, before any progress line."""
+    from crmsync.sources import registry
+
+    for name in names or []:
+        registry.provider(name)
+    return names
+
+
 Providers = Annotated[Optional[list[str]], typer.Option(
-    "--provider", help="Only this provider (repeatable).")]
+    "--provider", callback=known_providers, help="Only this provider (repeatable).")]
 Transforms = Annotated[Optional[Path], typer.Option(
     "--transforms", envvar="CRMSYNC_TRANSFORMS",
     help="Project folder of the SQL models (intermediate/, marts/, staging/<provider>/: "
@@ -106,14 +117,14 @@ def sync(
     json_output: Json = False,
 ) -> None:
     """Load what changed in each provider into the warehouse."""
-    from crmsync.report import sync_progress, sync_summary
+    from crmsync.report import command_progress, sync_summary
     from crmsync.sandbox.link import linked_sandbox
     from crmsync.pipelines.sync import sync as run_sync
 
     check_configuration()
     with sole_writer(warehouse, "sync"), linked_sandbox(sandbox), \
-            sync_progress(enabled=not json_output) as progress:
-        results = run_sync(provider, warehouse, full_refresh, progress)
+            command_progress("sync", enabled=not json_output) as progress:
+        results = run_sync(provider, warehouse, full_refresh, progress.rows if progress else None)
     if json_output:
         print_json({"providers": {p: r.as_dict() for p, r in results.items()}})
     else:
@@ -130,11 +141,11 @@ def transform(
     json_output: Json = False,
 ) -> None:
     """Build the customer model and the segments from the raw data (all or nothing)."""
-    from crmsync.report import transform_summary
+    from crmsync.report import command_progress, transform_summary
     from crmsync.transforms.runner import DEFAULT_ROOT, run_transforms
 
     check_configuration()
-    with sole_writer(warehouse, "transform"):
+    with sole_writer(warehouse, "transform"), command_progress("transform", enabled=not json_output):
         result = run_transforms(warehouse, transforms or DEFAULT_ROOT, select)
     if json_output:
         print_json(result.as_dict())
@@ -155,13 +166,15 @@ def push(
     full_resync: Annotated[bool, typer.Option(
         "--full-resync", help="Send every membership of each target again, not only the differences "
                               "(idempotent; repairs what a provider cannot show, such as DM Champ lists).")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", help="Name every target, with a sample of who changes in each.")] = False,
     sandbox: Sandbox = None,
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
     transforms: Transforms = None,
     json_output: Json = False,
 ) -> None:
     """Push segment membership changes back to the providers."""
-    from crmsync.report import ProgressLines, push_summary
+    from crmsync.report import command_progress, push_summary
     from crmsync.sandbox.link import linked_sandbox
     from crmsync.pipelines.push import push as run_push
     from crmsync.transforms.runner import DEFAULT_ROOT
@@ -169,13 +182,14 @@ def push(
     check_configuration()
     # A dry run writes nothing, so it takes no lock (DuckDB refuses its read-only open while
     # another process writes the file anyway).
-    with nullcontext() if dry_run else sole_writer(warehouse, "push"), linked_sandbox(sandbox):
+    with nullcontext() if dry_run else sole_writer(warehouse, "push"), linked_sandbox(sandbox), \
+            command_progress("push", enabled=not json_output) as progress:
         result = run_push(warehouse, segment, provider, dry_run, allow_mass_removal, transforms or DEFAULT_ROOT,
-                          full_resync=full_resync, progress=None if json_output else ProgressLines().members)
+                          full_resync=full_resync, progress=progress.members if progress else None)
     if json_output:
         print_json(result.as_dict())
     else:
-        push_summary(result, warehouse)
+        push_summary(result, warehouse, verbose)
     if result.status != "ok":
         fail_with(list(dict.fromkeys(f"{target.target}: {target.error}" for target in result.targets()
                                      if target.status != "ok")) or ["push failed"])

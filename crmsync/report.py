@@ -5,17 +5,17 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from crmsync.pipelines.push import SAMPLE
 from crmsync.pipelines.sync import ProviderResult
 
 if TYPE_CHECKING:
@@ -25,29 +25,11 @@ if TYPE_CHECKING:
     from crmsync.transforms.runner import TransformResult
     from crmsync.transforms.segments import SegmentStatus
 
-stderr = Console(stderr=True)
 stdout = Console()
 # A provider's or run's status as shown; any other is red.
+WIDTH = 80  # the terminal every line is made to fit
+COMMAND_QUIET_SECONDS = 5.0  # a command says what still runs after this long without a line
 STATUS_COLOURS = {"ok": "green", "partial": "yellow", "skipped": "yellow"}
-
-
-@contextmanager
-def sync_progress(enabled: bool) -> Iterator[object]:
-    """A live line per provider and table with the rows read so far; a no-op when disabled."""
-    if not enabled:
-        yield None
-        return
-    tasks: dict[tuple[str, str], int] = {}
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[rows]:>10,} rows"),
-                  TimeElapsedColumn(), console=stderr, transient=True) as progress:
-
-        def report(provider: str, table: str, rows: int) -> None:
-            key = (provider, table)
-            if key not in tasks:
-                tasks[key] = progress.add_task(f"{provider}.{table}", total=None, rows=0)
-            progress.update(tasks[key], rows=rows)
-
-        yield report
 
 
 class ProgressLines:
@@ -63,6 +45,7 @@ class ProgressLines:
         self.last: dict[object, float] = {}
         self.running: dict[str, float] = {}  # task -> when it began
         self.said = time.monotonic()
+        self.spoken = 0  # lines said
         self.lock = threading.Lock()
         self.stopped = threading.Event()
 
@@ -73,10 +56,12 @@ class ProgressLines:
     def __exit__(self, *exc: object) -> None:
         self.stopped.set()
 
-    def begin(self, task: str) -> None:
+    def begin(self, task: str, announce: bool = True) -> None:
+        """Without `announce`, the task is only named once it runs `quiet` seconds unheard."""
         with self.lock:
             self.running[task] = time.monotonic()
-        self.say(f"{task}: started")
+        if announce:
+            self.say(f"{task}: started")
 
     def end(self, task: str, outcome: str) -> None:
         with self.lock:
@@ -111,8 +96,26 @@ class ProgressLines:
     def say(self, line: str) -> None:
         with self.lock:
             self.said = time.monotonic()
+            self.spoken += 1
             sys.stderr.write(line + "\n")
             sys.stderr.flush()
+
+
+@contextmanager
+def command_progress(task: str, enabled: bool) -> Iterator[ProgressLines | None]:
+    """`sync`, `transform` or `push` on its own: the progress lines `run` prints, with the
+    command as the task, named every few seconds while nothing else is said (dlt's normalize
+    and load, a diff) and said done when anything was said: a command over in seconds prints
+    nothing more than its report. None when disabled (--json)."""
+    if not enabled:
+        yield None
+        return
+    started = time.monotonic()
+    with ProgressLines(quiet=COMMAND_QUIET_SECONDS) as lines:
+        lines.begin(task, announce=False)
+        yield lines
+        if lines.spoken:
+            lines.end(task, f"done in {time.monotonic() - started:.0f}s")
 
 
 def sync_summary(results: dict[str, ProviderResult], warehouse: Path) -> None:
@@ -205,26 +208,44 @@ def segment_members(name: str, columns: list[str], rows: list[tuple], total: int
     stdout.print(table)
 
 
-def push_summary(result: PushResult, warehouse: Path) -> None:
-    """`push`: per segment and provider the adds, removes, rejections and held removals (in a
-    dry run, what it would do, with a sample of who), then the verdict."""
+def push_summary(result: PushResult, warehouse: Path, verbose: bool = False) -> None:
+    """`push`: a line per segment and provider with the adds, removes, rejections and held
+    removals (in a dry run, what it would do), then what needs words: a target's failure,
+    drift, re-sent and hand-made memberships, rejection reasons, and in a dry run a few of who
+    would change per segment. `verbose`: every target by name with its own sample."""
     verb = "would push" if result.dry_run else "push"
     table = Table(title=f"crmsync {verb} ← {warehouse}")
     for column, justify in (("segment", "left"), ("provider", "left"), ("added", "right"), ("removed", "right"),
-                            ("rejected", "right"), ("held", "right"), ("", "left")):
-        table.add_column(column, justify=justify)
+                            ("rejected", "right"), ("held", "right")):
+        table.add_column(column, justify=justify, overflow="fold")
     for segment, targets in result.segments.items():
         for position, (provider, target) in enumerate(targets.items()):
-            table.add_row(segment if position == 0 else "", f"{provider}\n[dim]{target.target.partition(' ')[2]}[/]",
-                          f"+{target.added:,}", f"-{target.removed:,}", _nonzero(target.rejected, "yellow"),
-                          _nonzero(target.held, "yellow"), _push_note(target),
+            table.add_row(segment if position == 0 else "", f"{provider}{_push_flag(target)}", f"+{target.added:,}",
+                          f"-{target.removed:,}", _nonzero(target.rejected, "yellow"), _nonzero(target.held, "yellow"),
                           end_section=position == len(targets) - 1)
     stdout.print(table)
+    if any(t.created for t in result.targets()):
+        stdout.print("[dim]new[/]: the target does not exist yet and would be created.")
+    for segment, targets in result.segments.items():
+        for provider, target in targets.items():
+            notes = _push_notes(target, verbose)
+            if notes and verbose:
+                stdout.print(f"{segment} → {target.target}")
+                for note in notes:
+                    stdout.print(f"  {note}")
+            elif notes:
+                stdout.print(f"{segment} → {provider}: " + "; ".join(notes))
+        if result.dry_run and not verbose:
+            for change, sign in (("add", "+"), ("remove", "-")):
+                head = f"{segment} {sign} "
+                who = _who((m for t in targets.values() for m in t.sample.get(change) or []), WIDTH - len(head))
+                if who:
+                    stdout.print(head + who)
     if any(t.held for t in result.targets()):
         stdout.print("[yellow]held[/]: removals the mass-removal guard kept back (more than push.max_removal_share "
                      "of a target, or all of it); run again with --allow-mass-removal to apply them.")
     if result.dry_run:
-        stdout.print("dry run: nothing was written.")
+        stdout.print("dry run: nothing was written." + ("" if verbose else " --verbose: each target and its sample."))
     elif result.status == "ok":
         stdout.print(f"[green]ok[/] in {result.seconds:.1f}s (run {result.run_id})")
     else:
@@ -236,25 +257,37 @@ def _nonzero(value: int, colour: str) -> str:
     return f"[{colour}]{value:,}[/]" if value else "0"
 
 
-def _push_note(target: TargetResult) -> str:
-    """The error; drift, re-sent and hand-made memberships; a dry run's sample of who changes;
-    the first rejection reasons."""
+def _push_flag(target: TargetResult) -> str:
     if target.status != "ok":
-        return f"[red]failed: {target.error}[/]"
-    lines = []
-    if target.created:
-        lines.append("[dim]target would be created[/]")
+        return " [red]failed[/]"
+    return " [dim]new[/]" if target.created else ""
+
+
+def _push_notes(target: TargetResult, verbose: bool) -> list[str]:
+    """The error; drift, re-sent and hand-made memberships; the first rejection reasons;
+    `verbose`: also whether the target would be created and the dry run's sample of who."""
+    if target.status != "ok":
+        return [f"[red]failed: {target.error}[/]"]
+    lines = ["[dim]target would be created[/]"] if verbose and target.created else []
     for count, text in ((target.drift, "lost in the provider (drift)"), (target.restored, "of the adds put back"),
                         (target.resent, "sent again (--full-resync)"),
                         (target.by_hand, "there by hand, not crmsync's: left alone")):
         if count:
             lines.append(f"{count:,} {text}")
     for change, sign in (("add", "+"), ("remove", "-")):
-        sample = target.sample.get(change) or []
-        if sample:
-            lines.append(sign + " " + ", ".join(m["name"] or m["phone_e164"] or m["person_id"] for m in sample))
-    lines += [f"[yellow]{error}[/]" for error in target.errors]
-    return "\n".join(lines)
+        who = _who(target.sample.get(change) or [], WIDTH - 4) if verbose else ""
+        if who:
+            lines.append(f"{sign} {who}")
+    return lines + [f"[yellow]{error}[/]" for error in target.errors]
+
+
+def _who(members: Iterable[dict], room: int) -> str:
+    """A few people by name (else phone, else id), each once, as many as `room` characters
+    hold (at least one)."""
+    names = list(dict.fromkeys(m["name"] or m["phone_e164"] or m["person_id"] for m in members))[:SAMPLE]
+    while len(names) > 1 and len(", ".join(names)) > room:
+        names.pop()
+    return ", ".join(names)
 
 
 def run_report(summary: dict, warehouse: Path) -> None:

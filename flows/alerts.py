@@ -12,6 +12,9 @@ Settings, read the dlt way (`[alerts]` in .dlt/config.toml, or ALERTS__<KEY>):
                    none: the flows notify no one, `status --check` still answers.
   freshness_hours  how old a provider's last successful sync may be (default 26: a daily
                    sync plus slack); `sources.<provider>.freshness_hours` sets one provider's.
+  repeat_hours     how often the flows send again an alert that stays true (default 24); a
+                   condition is sent when it starts and as resolved when it ends, a failed
+                   run once (flows/alert_memory.py).
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from crmsync.flows.status import Status
 from crmsync.kernel.errors import UserError
 
 FAILED_STATES = ("failed", "partial")
+RESOLVED = "resolved"  # the monitor of an alert saying one sent before no longer holds
 DEFAULT_FRESHNESS_HOURS = 26.0
-KEYS = ("urls", "freshness_hours")  # the [alerts] keys the configuration check knows
+DEFAULT_REPEAT_HOURS = 24.0
+KEYS = ("urls", "freshness_hours", "repeat_hours")  # the [alerts] keys the configuration check knows
 PROVIDER_KEY = "freshness_hours"  # also a key of every sources.<provider> section
 
 logger = logging.getLogger(__name__)
@@ -38,8 +43,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Alert:
-    monitor: str  # run | held | rejected | stale
+    monitor: str  # run | held | rejected | stale (| resolved, when one sent before ends)
     text: str
+    subject: str  # what it is about: the failed run, "segment → provider", the provider
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.monitor, self.subject
 
     def as_dict(self) -> dict[str, str]:
         return {"monitor": self.monitor, "text": self.text}
@@ -49,6 +59,7 @@ class Alert:
 class AlertSettings:
     urls: tuple[str, ...] = ()
     freshness_hours: float = DEFAULT_FRESHNESS_HOURS
+    repeat_hours: float = DEFAULT_REPEAT_HOURS
 
     def hours_for(self, provider: str) -> float:
         own = dlt.config.get(f"sources.{provider}.{PROVIDER_KEY}")
@@ -67,9 +78,13 @@ def alert_settings() -> AlertSettings:
             scheme = urlsplit(url).scheme or "no scheme"
             raise UserError(f"alerts.urls: entry {position} ({scheme}://…) is not a notification URL Apprise "
                             "can use; see https://github.com/caronc/apprise/wiki")
-    configured = dlt.config.get("alerts.freshness_hours")
-    return AlertSettings(tuple(urls), DEFAULT_FRESHNESS_HOURS if configured is None
-                         else hours("alerts.freshness_hours", configured))
+    return AlertSettings(tuple(urls), configured_hours("freshness_hours", DEFAULT_FRESHNESS_HOURS),
+                         configured_hours("repeat_hours", DEFAULT_REPEAT_HOURS))
+
+
+def configured_hours(key: str, default: float) -> float:
+    value = dlt.config.get(f"alerts.{key}")
+    return default if value is None else hours(f"alerts.{key}", value)
 
 
 def hours(key: str, value: Any) -> float:
@@ -91,24 +106,24 @@ def usable(url: str) -> bool:
 def check(status: Status, settings: AlertSettings, now: datetime | None = None) -> list[Alert]:
     """Every threshold the warehouse's status crosses now."""
     now = now or datetime.now(UTC)
-    found = [Alert("run", f"{run['flow']} run {run['status']} at {stamp(run['finished_at'])}: {run['error']}")
-             for run in status.last_runs if run["status"] in FAILED_STATES]
+    found = [Alert("run", f"{run['flow']} run {run['status']} at {stamp(run['finished_at'])}: {run['error']}",
+                   run["run_id"]) for run in status.last_runs if run["status"] in FAILED_STATES]
     if not status.last_runs:
-        found.append(Alert("run", f"{status.warehouse}: no run recorded yet"))
+        found.append(Alert("run", f"{status.warehouse}: no run recorded yet", "none"))
     for row in status.held_rejected:
         target = f"{row['segment']} → {row['provider']}"
         if row["status"] == "held":
             found.append(Alert("held", f"{target}: {row['members']:,} removals held by the mass-removal guard "
-                                       "(crmsync push --allow-mass-removal applies them)"))
+                                       "(crmsync push --allow-mass-removal applies them)", target))
         else:
             found.append(Alert("rejected", f"{target}: {row['members']:,} memberships rejected, "
-                                           f"e.g. {row['example_error']}"))
+                                           f"e.g. {row['example_error']}", target))
     for provider, fresh_at in provider_freshness(status).items():
         limit = settings.hours_for(provider)
         age = None if fresh_at is None else (now - aware(fresh_at)).total_seconds() / 3600
         if age is None or age > limit:
             since = "never synced successfully" if age is None else f"last synced {age:.1f} h ago"
-            found.append(Alert("stale", f"{provider}: {since} (freshness_hours {limit:g})"))
+            found.append(Alert("stale", f"{provider}: {since} (freshness_hours {limit:g})", provider))
     return found
 
 
@@ -140,7 +155,11 @@ def notify(alerts: list[Alert], settings: AlertSettings, where: str) -> bool:
     sender = apprise.Apprise()
     for url in settings.urls:
         sender.add(url)
-    title = f"crmsync: {len(alerts)} problem{'s' if len(alerts) > 1 else ''} in {where}"
+    problems = sum(alert.monitor != RESOLVED for alert in alerts)
+    counts = [f"{problems} problem{'s' if problems > 1 else ''}"] if problems else []
+    if len(alerts) > problems:
+        counts.append(f"{len(alerts) - problems} resolved")
+    title = f"crmsync: {', '.join(counts)} in {where}"
     body = "\n".join(f"[{alert.monitor}] {alert.text}" for alert in alerts)
     try:
         sent = bool(sender.notify(title=title, body=body))

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from crmsync.flows import ops
-from crmsync.flows.alerts import Alert, alert_settings, check, notify
+from crmsync.flows.alert_memory import due, remember, sent_before
+from crmsync.flows.alerts import RESOLVED, Alert, alert_settings, check, notify
 from crmsync.flows.dlt_logging import dlt_logs_to
 from crmsync.flows.retry import ProviderSyncFailed, retry_condition
 from crmsync.flows.settings import FlowSettings, flow_settings
@@ -166,27 +167,42 @@ def run_job(flow_name: str, warehouse: Warehouse, push_enabled: bool = True, pro
         summary.state, summary.reason = run_state(summary)
         summary.finished_at = datetime.now(UTC)
         ops.write_sync_run(warehouse, summary)
+        log_verdict(summary, logger)
+        alert(warehouse, logger)  # while the run holds the warehouse: it records what it sent
     finally:
         release(warehouse, owner)
-    log_verdict(summary, logger)
     publish(summary, logger)
-    alert(warehouse, logger)
     return summary
 
 
-def alert(warehouse: Path, logger: logging.LoggerAdapter | logging.Logger) -> None:
+def alert(warehouse: Warehouse, logger: logging.LoggerAdapter | logging.Logger) -> None:
     """What needs a person in the warehouse after this run (flows/alerts.py), logged and sent
-    to `alerts.urls`; checking or sending never fails the run."""
+    to `alerts.urls` when new, due again or resolved (flows/alert_memory.py); checking or
+    sending never fails the run."""
+    now = datetime.now(UTC)
     try:
         settings = alert_settings()
-        found = check(read_status(warehouse), settings)
+        found = check(read_status(warehouse), settings, now)
+        previous = sent_before(warehouse) if settings.urls else {}
     except Exception as error:  # noqa: BLE001
         logger.warning("alerts: could not check the warehouse: %s", error)
         return
-    for problem in found:
+    sending = due(found, previous, settings.repeat_hours, now)
+    for problem in sending:
         logger.info("alert [%s] %s", problem.monitor, problem.text)
-    if found and settings.urls and notify(found, settings, str(warehouse)):
-        logger.info("alerts: %s sent to %s URL(s)", len(found), len(settings.urls))
+    held_back = len(found) - sum(a.monitor != RESOLVED for a in sending)
+    if held_back:
+        logger.info("alerts: %s more still true, sent before (again after alerts.repeat_hours %g)", held_back,
+                    settings.repeat_hours)
+    if not settings.urls or not notify(sending, settings, str(warehouse)):
+        return
+    try:
+        remember(warehouse, sending, found, previous, now)
+    except Exception as error:  # noqa: BLE001
+        logger.warning("alerts: could not record what was sent: %s", error)
+        return
+    if sending:
+        logger.info("alerts: %s sent to %s URL(s)", len(sending), len(settings.urls))
 
 
 def job(flow_name: str, warehouse: str, push: bool, providers: list[str] | None, transforms: str | None,
@@ -207,7 +223,8 @@ def alert_crash(flow_name: str, warehouse: str, error: Exception) -> None:
     except UserError as problem:  # the crash stays what the run reports
         get_run_logger().warning("alerts: %s", problem)
         return
-    notify([Alert("run", f"{flow_name} run crashed: {type(error).__name__}: {error}")], settings, str(warehouse))
+    notify([Alert("run", f"{flow_name} run crashed: {type(error).__name__}: {error}", flow_name)], settings,
+           str(warehouse))
 
 
 def log_verdict(summary: RunSummary, logger: logging.LoggerAdapter | logging.Logger) -> None:

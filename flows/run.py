@@ -8,14 +8,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from crmsync.flows.console import CONSOLE_LEVEL
 from crmsync.flows.job import full_scan_flow, sync_flow
 from crmsync.flows.progress import RunProgress, reporting
 from crmsync.kernel.errors import UserError
 from crmsync.sandbox.link import linked_sandbox
 from crmsync.sources import registry
 
-# What the user sets to see Prefect's own lines again (any level: INFO shows them all).
-CONSOLE_LEVEL = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
 
 
 def run_once(warehouse: Path, sandbox: str | None = None, push: bool = True, transforms: Path | None = None,

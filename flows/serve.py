@@ -22,6 +22,7 @@ from crmsync.flows.job import (
     sync_flow,
     transform_push_flow,
 )
+from crmsync.flows.console import quiet_served_runs
 from crmsync.flows.prefect_server import prefect_api
 from crmsync.flows.settings import FlowSettings, flow_settings, provider_cron
 from crmsync.kernel.lake import Lake
@@ -81,12 +82,16 @@ def deploy_to_pool(warehouse: Warehouse, pool: str, source: Path = Path(__file__
 
 def serve_forever(warehouse: Path, say: Callable[[str], None] = print) -> None:
     """Blocks until interrupted (Ctrl-C, SIGINT, or SIGTERM, which Prefect's runner handles);
-    stopping leaves the schedules active."""
+    stopping leaves the schedules active. `say` tells what is served, in place of Prefect's
+    banner; then each run's verdict line, alerts, warnings and errors (flows/console.py)."""
     # A process started in the background of a script inherits SIGINT ignored: `kill -INT`
     # must still stop the server.
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     settings = flow_settings()
     log_file = warehouse.parent / f".{warehouse.name}.prefect-server.log"
-    with prefect_api(settings.server_port, log_file, settings.server_startup_seconds, say):
-        serve(*deployments(warehouse, settings), pause_on_shutdown=False)
+    served = deployments(warehouse, settings)
+    with prefect_api(settings.server_port, log_file, settings.server_startup_seconds, say), quiet_served_runs():
+        say("serving " + ", ".join(f"{d.name} ({', '.join(s.schedule.cron for s in d.schedules)})" for d in served)
+            + "; one line per run, Ctrl-C stops")
+        serve(*served, pause_on_shutdown=False, print_starting_message=False)

@@ -44,6 +44,7 @@ def test_sync_json_against_a_running_sandbox_prints_only_json(tmp_path: Path, sa
     result = crmsync("sync", "--provider", "chatman", "--sandbox", sandbox.url,
                      "--warehouse", str(tmp_path / "w.duckdb"), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert "sync: started" not in result.stderr  # no progress lines with --json
     document = json.loads(result.stdout)
     chatman = document["providers"]["chatman"]
     assert chatman["status"] == "ok" and chatman["error"] is None
@@ -61,7 +62,7 @@ def test_missing_setting_is_one_line_and_nonzero(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", ["sync", "run"])
+@pytest.mark.parametrize("command", ["sync", "push", "run"])
 def test_unknown_provider_is_one_line_exit_2(tmp_path: Path, command: str) -> None:
     """`run` refuses it before any flow (or Prefect server) starts."""
     result = crmsync(command, "--provider", "hubspot", "--warehouse", str(tmp_path / "w.duckdb"))

@@ -4,6 +4,7 @@ settings check, and a notification through Apprise to a webhook receiver on loop
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import duckdb
 import pytest
 
 from crmsync.flows.alerts import AlertSettings, alert_settings, check, notify
+from crmsync.flows.job import alert
 from crmsync.flows.ops import write_sync_run
 from crmsync.flows.status import read_status
 from crmsync.flows.summary import RunSummary, StepOutcome, run_state
@@ -91,6 +93,7 @@ def test_status_check_exits_1_on_an_alert_0_when_healthy_and_2_on_a_missing_ware
     ("ALERTS__URLS", '["nope://host/path"]', ["alerts.urls: entry 1 (nope://…)", "Apprise"]),
     ("ALERTS__URLZ", '["json://127.0.0.1/x"]', ["unknown setting alerts.urlz", "did you mean urls?"]),
     ("SOURCES__CHATMAN__FRESHNESS_HOURS", "-1", ["sources.chatman.freshness_hours: must be more than 0"]),
+    ("ALERTS__REPEAT_HOURS", "0", ["alerts.repeat_hours: must be more than 0"]),
 ])
 def test_alert_settings_are_checked_first(tmp_path: Path, variable: str, value: str, words: list[str]) -> None:
     warehouse = tmp_path / "w.duckdb"
@@ -119,3 +122,28 @@ def test_notify_posts_the_alerts_to_a_webhook(tmp_path: Path, receiver: tuple[st
     assert received[0]["title"] == "crmsync: 1 problem in w.duckdb"
     assert received[0]["message"].startswith("[run] crmsync-sync run partial at 2026-03-01 12:00 UTC: waabot:")
     assert notify([], settings, "w.duckdb") and len(received) == 1  # nothing to say: nothing sent
+
+
+def test_the_flows_send_a_condition_when_it_starts_ends_and_after_repeat_hours_a_failed_run_once(
+        tmp_path: Path, receiver: tuple[str, list[dict]], monkeypatch: pytest.MonkeyPatch) -> None:
+    url, received = receiver
+    monkeypatch.setenv("ALERTS__URLS", json.dumps([url]))
+    warehouse, now, log = tmp_path / "w.duckdb", datetime.now(UTC), logging.getLogger("test")
+    run_at(warehouse, now - timedelta(hours=30))
+    run_at(warehouse, now - timedelta(hours=2), waabot_ok=False)  # partial; waabot stale
+    push_log(warehouse, [("vip", "chatman", "held", "mass-removal guard")])
+
+    def sent() -> list[str]:
+        alert(warehouse, log)
+        return [line.split("]")[0] + "]" for line in received.pop()["message"].splitlines()] if received else []
+
+    assert sent() == ["[run]", "[held]", "[stale]"]
+    assert sent() == []  # the next run: all still true, all sent already
+    run_at(warehouse, now - timedelta(hours=1), waabot_ok=False)
+    assert sent() == ["[run]"]  # another failed run is another event
+    run_at(warehouse, now)  # ok: waabot fresh again
+    assert sent() == ["[resolved]"]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("UPDATE ops.alerts_sent SET last_sent_at = last_sent_at - INTERVAL 24 HOUR")
+    assert sent() == ["[held]"]  # still held a day later: said again, once
+    assert sent() == []

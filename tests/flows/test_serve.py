@@ -53,6 +53,9 @@ def test_serve_runs_scheduled_flow_runs_and_stops_on_sigterm(
         served.send_signal(signal.SIGTERM)
         output, _ = served.communicate(timeout=60)
     assert finished == "COMPLETED", f"the served run ended {finished}; serve said:\n{output[-3000:]}"
+    # Calm: crmsync's line per run, no Prefect banner or per-task lines (flows/console.py).
+    assert "Your deployments are being served" not in output and "Finished in state" not in output, output
+    assert " - ok: " in output, output
     assert served.returncode is not None, "serve did not stop on SIGTERM"
     with get_client(sync_client=True) as client:
         for name in (SYNC_FLOW, FULL_SCAN_FLOW):

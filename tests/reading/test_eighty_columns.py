@@ -77,3 +77,35 @@ def test_status_gives_each_provider_table_one_line(looped: Path, cli: Callable[.
 def test_version() -> None:  # in its own process: the installed entry point, its metadata
     done = subprocess.run([sys.executable, "-m", "crmsync", "--version"], capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout) == (0, f"crmsync {importlib.metadata.version('crmsync')}\n")
+
+
+def test_a_dry_run_push_is_a_line_per_segment_and_provider_within_80_columns(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue measured 173 lines for a sandbox's dry run (4 segments × 5 providers, each
+    target new, with a sample of 5 people): now a table row per target and a line of who."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from crmsync import report
+    from crmsync.pipelines.push import PushResult, TargetResult
+    from crmsync.sources import registry
+
+    people = [{"name": f"{first} {last}", "phone_e164": "+2348012345678", "person_id": f"p{n}"}
+              for n, (first, last) in enumerate([("Wanjiru", "Balogun-Okonkwo"), ("Tunde", "Nwosu"),
+                                                 ("Mary", "Miller"), ("Sarah", "Patel"), ("Emeka", "Smith")])]
+    segments = ["high_value_customers", "inactive_opted_in", "multi_provider", "stalled_opportunities"]
+    result = PushResult(None, dry_run=True, segments={segment: {provider: TargetResult(
+        f'{provider} segment "{segment.replace("_", " ").title()}"', added=1234, created=True,
+        sample={"add": people, "remove": people[:2]}) for provider in registry.names()} for segment in segments})
+    shown = StringIO()
+    monkeypatch.setattr(report, "stdout", Console(file=shown, width=80))
+    report.push_summary(result, Path("/a/rather/long/path/to/the/warehouse.duckdb"))
+    lines = shown.getvalue().splitlines()
+    table = 4 + len(segments) * 5 + len(segments)  # title, head, a row per target, rules and foot
+    assert len(lines) <= table + 1 + 2 * len(segments) + 1, shown.getvalue()  # "new: ...", who, verdict
+    assert max(map(len, lines)) <= 80 and "…" not in shown.getvalue(), shown.getvalue()
+    for segment in segments:
+        assert any(line.startswith(f"{segment} + Wanjiru Balogun-Okonkwo, Tunde Nwosu") for line in lines)
+    for provider in registry.names():
+        assert sum(f" {provider} new " in line for line in lines) == len(segments), shown.getvalue()

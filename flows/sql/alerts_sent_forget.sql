@@ -1,0 +1,1 @@
+DELETE FROM ops.alerts_sent WHERE monitor = ? AND subject = ?;
