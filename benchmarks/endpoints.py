@@ -1,12 +1,16 @@
 """What a full sync of the two paged providers reads, as plain endpoint lists: the floor and
 the declarative source are built from these, so all three read the same pages. The lists
 follow what crmsync's sources read (sources/chatman, sources/whautomate); the benchmark
-compares the request counts per route against the sandbox's stats to show they agree."""
+compares the request counts per route against the sandbox's stats to show they agree. And
+what any client must read in a Chatman rerun (`chatman_rerun`), the floor of that rerun."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
+
+from crmsync.sources.chatman.helpers import iso
 
 from crmsync.sandbox import credentials
 from crmsync.sandbox.providers.chatman import CAMPAIGN_IDS
@@ -50,6 +54,21 @@ def chatman(page_size: int) -> PagedApi:
                     ))
 
 
+def chatman_rerun(page_size: int, since: datetime) -> PagedApi:
+    """What any client of the contract must ask for to see every change since `since` (its
+    last run): the contacts modified and created since (the contract leaves a new contact's
+    modified_at open), the triggered events since, and every page of every campaign and of the
+    small listings, which have no time filter."""
+    full = chatman(page_size)
+    window = {"start_time": iso(since)}
+    contacts, triggered, *rest = full.endpoints
+    return replace(full, endpoints=(
+        *(replace(contacts, params={**contacts.params, "mode": mode, **window}) for mode in ("modified", "new")),
+        replace(triggered, params={**triggered.params, **window}),
+        *rest,
+    ))
+
+
 def whautomate(page_size: int) -> PagedApi:
     listing = {"limit": page_size}
     return PagedApi("whautomate", "/whautomate/v1", {"x-api-key": credentials.WHAUTOMATE_API_KEY}, (
@@ -62,3 +81,4 @@ def whautomate(page_size: int) -> PagedApi:
 
 
 PAGED_APIS = {"chatman": chatman, "whautomate": whautomate}
+RERUN_APIS = {"chatman": chatman_rerun}

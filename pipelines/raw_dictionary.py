@@ -30,17 +30,22 @@ DELETED_AT = "When crmsync saw the record deleted in the provider; NULL while it
 
 
 def tidy_raw(warehouse: Path, pipeline: dlt.Pipeline, dictionary: Path | None) -> None:
-    """Drop the pipeline's scratch dataset and describe its raw tables."""
+    """Drop the pipeline's scratch dataset and describe its raw tables, in one transaction: one
+    commit, where a statement each cost a commit each (~0.1-0.3 s of every run)."""
     with connect(warehouse) as con:
+        con.begin()
         drop_scratch(con, scratch_dataset(pipeline))
         describe_raw(con, pipeline.dataset_name, dictionary, merge_keys(pipeline))
+        con.commit()
 
 
 def describe_raw(con: duckdb.DuckDBPyConnection, dataset: str, dictionary: Path | None,
                  keys: dict[str, list[str]]) -> None:
-    """Comment every table of `dataset` that `dictionary`, dlt's tables or `keys` know of."""
+    """Comment every table of `dataset` that `dictionary`, dlt's tables or `keys` know of; a
+    comment that already reads so is not written again (a rerun whose schema did not change
+    writes none)."""
     described = {**read_dictionary(DLT_TABLES), **(read_dictionary(dictionary) if dictionary else {})}
-    for table, (_, columns) in comments(con, dataset).items():
+    for table, (current, columns) in comments(con, dataset).items():
         entry = described.get(table, {})
         text = entry.get("description", "")
         if keys.get(table):
@@ -48,7 +53,9 @@ def describe_raw(con: duckdb.DuckDBPyConnection, dataset: str, dictionary: Path 
         texts = {c: t for c, t in entry.get("descriptions", {}).items() if c in columns}
         if "deleted_at" in columns:
             texts.setdefault("deleted_at", DELETED_AT)
-        comment_on(con, f"{dataset}.{table}", text.strip(), texts)
+        text = text.strip()
+        comment_on(con, f"{dataset}.{table}", text if text != current else "",
+                   {column: t for column, t in texts.items() if t != columns[column]})
 
 
 def read_dictionary(path: Path) -> dict[str, dict[str, Any]]:

@@ -190,13 +190,15 @@ def sync_threads() -> int:
 
 
 def mark_deleted(warehouse: Path, dataset: str, run: SyncRun) -> dict[str, int]:
-    """Mark what each complete full scan of this run did not see as deleted."""
+    """Mark what each complete full scan of this run did not see as deleted, in one
+    transaction (one commit for every table: a rerun scans several small listings)."""
     scans = run.scans.complete()
     if not scans:
         return {}
     noticed_at = datetime.now(timezone.utc)
     marked = {}
     with warehouse_connection(warehouse) as con:
+        con.begin()
         existing = tables_of(con, dataset)
         for scan in scans:
             if scan.table not in existing:  # nothing was ever loaded: nothing to mark
@@ -206,6 +208,7 @@ def mark_deleted(warehouse: Path, dataset: str, run: SyncRun) -> dict[str, int]:
             changed = con.execute(sql, {"noticed_at": noticed_at}).fetchone()
             marked[scan.table] = int(changed[0]) if changed else 0
             con.unregister("seen_ids")
+        con.commit()
     return marked
 
 

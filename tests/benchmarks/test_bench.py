@@ -78,6 +78,8 @@ def test_per_person_providers_are_measured_at_the_smaller_size(monkeypatch: pyte
         assert figures[f"incremental.{provider}.rerun_ratio"]["note"].endswith(f"at {size:,} contacts"), provider
         for figure in ("fit", "requests_vs_floor", "staleness_hours", "naive.staleness_hours"):
             assert f"schedule.{provider}.{figure}" in figures, (provider, figure)
+    # The rerun's floor asks for what crmsync's rerun asked for, no less.
+    assert "same routes" in figures["incremental.chatman.floor_ratio"]["note"]
     # DM Champ reran within its budget: its naive plan would have taken longer.
     assert "budgeted" in figures["schedule.dmchamp.staleness_hours"]["note"]
     assert figures["schedule.dmchamp.requests_vs_floor"]["value"] < 1  # the budget deferred some

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from crmsync.kernel.comments import comments
-from crmsync.pipelines.raw_dictionary import read_dictionary
+from crmsync.pipelines.raw_dictionary import describe_raw, read_dictionary
 from crmsync.sources import registry
 from crmsync.pipelines.sync import QUARANTINE_TABLE_SQL
 
@@ -25,6 +25,30 @@ def test_every_crm_and_ops_table_and_column_has_a_comment(looped: Path, tmp_path
                for schema, tables in found.items() for table, (comment, columns) in tables.items()
                for column, text in [(None, comment), *columns.items()] if not (text or "").strip()]
     assert missing == []
+
+
+def test_a_comment_that_already_reads_so_is_not_written_again(tmp_path: Path) -> None:
+    """Every sync describes its raw tables; a rerun whose schema did not change rewrites no
+    comment (each COMMENT is a catalog write, which makes the table anew: a new table_oid)."""
+    dictionary = tmp_path / "raw.toml"
+    dictionary.write_text('[people]\ndescription = "People."\n[people.descriptions]\nname = "Their name."\n'
+                          '[orders]\ndescription = "Orders."\n')
+    with duckdb.connect() as con:
+        con.execute("CREATE SCHEMA raw_x; CREATE TABLE raw_x.people (id INT, name TEXT, deleted_at TIMESTAMP);"
+                    "CREATE TABLE raw_x.orders (id INT)")
+
+        def oids() -> dict[str, int]:
+            return dict(con.execute("SELECT table_name, table_oid FROM duckdb_tables() "
+                                    "WHERE schema_name = 'raw_x'").fetchall())
+
+        describe_raw(con, "raw_x", dictionary, {"people": ["id"]})
+        described = oids()
+        describe_raw(con, "raw_x", dictionary, {"people": ["id"]})
+        assert oids() == described
+        dictionary.write_text(dictionary.read_text().replace("Their name.", "What they are called."))
+        describe_raw(con, "raw_x", dictionary, {"people": ["id"]})
+        assert oids()["people"] != described["people"] and oids()["orders"] == described["orders"]
+        assert comments(con, "raw_x")["people"][1]["name"] == "What they are called."
 
 
 def test_raw_and_staging_tables_are_described_and_no_scratch_schema_is_left(looped: Path) -> None:

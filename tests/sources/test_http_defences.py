@@ -12,7 +12,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from crmsync.sources.common.http import ApiClient, Clock, RequestFailed, RetryPolicy
+from crmsync.sources.common.http import SLOW_DOWN, ApiClient, Clock, RequestFailed, RetryPolicy
 from tests.hostile import json_response, serving
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -64,6 +64,25 @@ def test_retry_after_in_the_past_waits_nothing() -> None:
         api = ApiClient("demo", url, auth_setting="api_key", clock=fake.clock())
         assert api.get_json("/x") == {}
     assert fake.slept == []
+
+
+def test_pace_is_the_rate_until_a_429_then_slower() -> None:
+    """Requests leave exactly at the configured rate (no margin to pay on every rate-bound
+    run); a 429 says the server counts tighter: its Retry-After is waited, and the pace slows."""
+    fake = FakeClock()
+    with serving(once_then_ok(json_response(b"{}", 429, **{"Retry-After": "1"}))) as url:
+        api = ApiClient("demo", url, auth_setting="api_key", clock=fake.clock(), per_second=10)
+        sent: list[float] = []
+        api.on_response = lambda response: sent.append(fake.time)
+        for _ in range(4):
+            api.get_json("/x")
+    assert [round(b - a, 4) for a, b in zip(sent, sent[1:])] == [1.0, round(0.1 / SLOW_DOWN, 4),
+                                                                 round(0.1 / SLOW_DOWN, 4), round(0.1 / SLOW_DOWN, 4)]
+    api = ApiClient("demo", "http://unused.invalid", auth_setting="api_key", clock=fake.clock(), per_second=10)
+    before = fake.time
+    for _ in range(11):
+        api.limiter.acquire()
+    assert fake.time - before == pytest.approx(1.0)  # 10 intervals of exactly 1/10 s
 
 
 @pytest.mark.parametrize(("body", "reason"), [
