@@ -177,7 +177,9 @@ def sync_threads() -> int:
     """DuckDB's threads while a sync writes (`warehouse.threads`, default 1). A load copies a
     few parquet files and merges them: on two threads it took 2.2 s of CPU against 1.45 s
     on one, and no less wall time (a full Chatman sync of 100,000 people, `crmsync bench`, on
-    2 cores); the transforms keep DuckDB's default (every core)."""
+    2 cores). A scheduled run's loads are small; a first sync of 1,000,000 people loads in half
+    the time on two (README, Performance), so a large first sync may set more. The transforms
+    keep DuckDB's default (every core)."""
     try:
         threads = dlt.config.get(THREADS_SETTING, int)
     except Exception:  # noqa: BLE001 - dlt raises several kinds for a value that is not a number
