@@ -75,9 +75,18 @@ class ProviderResult:
 
 
 def pipelines_dir(warehouse: Path) -> Path:
-    """Where dlt keeps each provider's working state: beside the warehouse, unless set."""
+    """Where dlt keeps each provider's working state: beside the warehouse, unless set. Its
+    load files are read by DuckDB's read_parquet, which takes any `name=value` folder on their
+    path for a hive partition and adds a column of that name (the load then fails with "does
+    not have a column"), so such a folder is refused first, naming the way out."""
     configured = os.environ.get("CRMSYNC_PIPELINES_DIR")
-    return Path(configured) if configured else warehouse.parent / f".{warehouse.name}.pipelines"
+    folder = Path(configured) if configured else warehouse.parent / f".{warehouse.name}.pipelines"
+    partition_like = [part for part in folder.absolute().parts if "=" in part]
+    if partition_like:
+        raise UserError(f"the sync's working folder {folder} has '=' in {partition_like[0]!r}, which DuckDB "
+                        "reads as a hive partition when loading: set CRMSYNC_PIPELINES_DIR to a folder "
+                        "without '=', or rename it")
+    return folder
 
 
 def sync(providers: list[str] | None, warehouse: Path, full_refresh: bool = False,

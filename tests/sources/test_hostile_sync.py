@@ -168,3 +168,22 @@ def test_duckdb_threads_while_a_sync_writes_are_a_setting(tmp_path: Path, monkey
         refused = sync_provider("chatman", warehouse)
     assert refused.status == "failed"
     assert refused.error == "setting warehouse.threads must be a whole number of threads above 0 (default 1)"
+
+
+def test_a_partition_like_folder_is_refused_with_the_way_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB's read_parquet takes a `name=value` folder on a load file's path for a hive
+    partition: the sync says so in one line instead of failing the load on a column `.name`;
+    with its working folder elsewhere, a warehouse in such a folder loads."""
+    with chatman_answering([contact("u1")], tmp_path, monkeypatch):
+        warehouse = tmp_path / "env=prod" / "w.duckdb"
+        warehouse.parent.mkdir()
+        monkeypatch.delenv("CRMSYNC_PIPELINES_DIR")
+        refused = sync_provider("chatman", warehouse)
+        assert refused.status == "failed"
+        assert refused.error == (f"the sync's working folder {warehouse.parent / '.w.duckdb.pipelines'} has '=' in "
+                                 "'env=prod', which DuckDB reads as a hive partition when loading: set "
+                                 "CRMSYNC_PIPELINES_DIR to a folder without '=', or rename it")
+        monkeypatch.setenv("CRMSYNC_PIPELINES_DIR", str(tmp_path / "pipelines"))
+        loaded = sync_provider("chatman", warehouse)
+    assert loaded.status == "ok", loaded.error
+    assert loaded.rows["contacts"] == 1
