@@ -201,6 +201,7 @@ def test_a_deleted_target_is_found_and_refilled(sandbox: SandboxServer, warehous
     assert person.chatman_segment(TARGETS["chatman"]) != old
 
 
+@pytest.mark.slow  # make test is at its ten minutes; drift restore and provenance stay in it
 def test_hand_made_members_are_not_counted_nor_removed(sandbox: SandboxServer, warehouse: Path) -> None:
     build(warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
