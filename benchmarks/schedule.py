@@ -143,8 +143,9 @@ def _whautomate(provider: str, rerun: Rerun) -> tuple[int, str]:
     # contact's messages, as DM Champ's and Chatrace's records (the issue counts Whautomate's
     # messages among what cannot tell what changed).
     size = int(configured(provider, "page_size"))
-    pages = {table: listing_pages(rerun.live(provider, table), size) for table in WHAUTOMATE_LISTINGS}
-    contacts, changed = rerun.live(provider, "contacts"), rerun.loaded.get("contacts", 0)
+    live = {table: rerun.live(provider, table) for table in WHAUTOMATE_LISTINGS}
+    pages = {table: listing_pages(rows, size) for table, rows in live.items()}
+    contacts, changed = live["contacts"], rerun.loaded.get("contacts", 0)
     floor = sum(pages.values()) + contacts
     if_updated = sum(pages.values()) + changed
     return floor, (

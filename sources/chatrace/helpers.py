@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from crmsync.kernel.phones import to_e164
 from crmsync.kernel.warehouse import connect as warehouse_connection
 from crmsync.kernel.warehouse import tables_of
 from crmsync.sources.common.http import ApiClient, RequestFailed
-from crmsync.sources.common.known_people import Person
+from crmsync.sources.common.known_people import Person, identity
 from crmsync.sources.common.lookups import REFUSED, Refusals
 from crmsync.sources.common.paging import Listing, numbered_pages
 from crmsync.sources.common.records import JSON_TEXT, Column
@@ -242,11 +241,11 @@ def read_previous(warehouse: Path, default_region: str | None) -> Previous:
             return previous
         previous.live_contacts = [int(i) for (i,) in con.execute(sql("live_contacts")).fetchall()]
         for phone_raw, calling_code, email, _changed_at in con.execute(sql("known_people")).fetchall():
-            phone = to_e164(phone_raw, calling_code, default_region)
+            phone, address = identity(phone_raw, calling_code, email, default_region)
             if phone:
                 previous.phones.add(phone)
-            if email and "@" in email:
-                previous.emails.add(email.strip().lower())
+            if address:
+                previous.emails.add(address)
     return previous
 
 
